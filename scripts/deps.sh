@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Install exactly what rongqi needs to build and test on Debian 12. Idempotent: quiet and quick
+# when everything is there already.
+set -euo pipefail
+
+build_pkgs=(gcc clang meson ninja-build pkg-config libjansson-dev libcap-dev libcmocka-dev)
+# Tests: bats drives the binaries; util-linux and procps are the oracles (unshare, nsenter,
+# lsns, ps); uidmap gives newuidmap/newgidmap for --map-auto; clang's runtime gives ASan+UBSan;
+# clang-format checks the style; man-db renders the man pages; jq reads JSON output.
+test_pkgs=(bats util-linux procps uidmap libclang-rt-14-dev clang-format man-db jq passwd)
+# Benchmarks: hyperfine times the commands side by side.
+bench_pkgs=(hyperfine)
+
+want=("${build_pkgs[@]}" "${test_pkgs[@]}" "${bench_pkgs[@]}")
+missing=()
+for p in "${want[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+SUDO=
+[ "$(id -u)" -eq 0 ] || SUDO=sudo
+echo "deps: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq >/dev/null
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

@@ -1,0 +1,14 @@
+/* Strict number and name parsing: whole string, no sign surprises, range-checked. Return -errno
+ * (-EINVAL for bad syntax, -ERANGE for out of range). */
+#pragma once
+
+#include <stdint.h>
+#include <sys/types.h>
+
+int parse_uint32(const char *s, uint32_t *ret);
+int parse_int64(const char *s, int64_t *ret);
+int parse_pid(const char *s, pid_t *ret);
+/* A signal by number ("9"), name ("KILL") or full name ("SIGKILL"), case-insensitive. */
+int parse_signal(const char *s, int *ret);
+/* The canonical name of a signal without the SIG prefix, or NULL if unknown. */
+const char *signal_to_name(int sig);

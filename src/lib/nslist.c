@@ -1,0 +1,1 @@
+#include "lib/nslist.h"
