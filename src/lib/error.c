@@ -37,7 +37,7 @@ int rq_error_set(rq_error **reterr, int err, const char *fmt, ...)
                 free(e);
                 return r;
         }
-        e->err = -r;
+        e->err = err == 0 ? 0 : -r;
         e->cause = *reterr;
         *reterr = e;
         return r;

@@ -22,7 +22,8 @@ typedef struct rq_error {
         struct rq_error *cause;
 } rq_error;
 
-/* Record a new error. err may be positive or negative; returns -|err| (-EIO if err is 0).
+/* Record a new error. err may be positive or negative; returns -|err|. err 0 records an error
+ * that is no errno (formatted without a strerror) and returns -EIO.
  * reterr may be NULL, then only the return value is produced. If *reterr already holds an
  * error, the new one becomes its outer frame. */
 int rq_error_set(rq_error **reterr, int err, const char *fmt, ...) _printf_(3, 4);

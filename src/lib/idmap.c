@@ -59,40 +59,36 @@ static uint64_t clear_run(const rq_idmap *m, uint64_t id, bool inner, bool *ret_
 
 int rq_idmap_add_skipping(rq_idmap *m, uint32_t inner, uint32_t outer, uint32_t count)
 {
-        uint64_t i = inner, o = outer, n = count;
-        /* Ids that are taken on both sides of this range shorten it by one each (util-linux
-         * does the same): there is nothing left to pair them with. */
-        for (size_t k = 0; k < m->n; k++)
-                if (overlaps(m->range[k].inner, m->range[k].count, inner, count) &&
-                    overlaps(m->range[k].outer, m->range[k].count, outer, count)) {
-                        uint64_t both = m->range[k].count;
-                        n = n > both ? n - both : 0;
-                }
-        while (n > 0) {
-                bool ti, to;
-                uint64_t ri = clear_run(m, i, true, &ti);
-                if (ti) {
+        /* The inner span stays [inner, inner + count): ids in it that are already mapped are
+         * left out, and the outer ids follow on consecutively, stepping over outer ids already
+         * mapped. This is what util-linux does for --map-root-user with --map-auto. */
+        uint64_t i = inner, end = (uint64_t)inner + count, o = outer;
+        if (count == 0 || end > (1ull << 32))
+                return -EINVAL;
+        while (i < end) {
+                bool taken;
+                uint64_t ri = clear_run(m, i, true, &taken);
+                if (taken) {
                         i += ri;
                         continue;
                 }
-                uint64_t ro = clear_run(m, o, false, &to);
-                if (to) {
+                uint64_t ro = clear_run(m, o, false, &taken);
+                if (taken) {
                         o += ro;
                         continue;
                 }
-                uint64_t len = n;
+                uint64_t len = end - i;
                 if (ri < len)
                         len = ri;
                 if (ro < len)
                         len = ro;
-                if (i + len > (1ull << 32) || o + len > (1ull << 32))
+                if (o + len > (1ull << 32))
                         return -ERANGE;
                 int r = rq_idmap_add(m, (uint32_t)i, (uint32_t)o, (uint32_t)len);
                 if (r < 0)
                         return r;
                 i += len;
                 o += len;
-                n -= len;
         }
         return 0;
 }
@@ -332,13 +328,19 @@ static int run_helper(pid_t pid, rq_idmap_kind kind, const rq_idmap *m, rq_error
                              kind == RQ_IDMAP_UID ? 'u' : 'g');
 }
 
-int rq_idmap_write(pid_t pid, rq_idmap_kind kind, const rq_idmap *m, rq_error **reterr)
+bool rq_idmap_needs_helper(rq_idmap_kind kind, const rq_idmap *m)
 {
         uint32_t self = kind == RQ_IDMAP_UID ? geteuid() : getegid();
         bool own_only = m->n == 1 && m->range[0].count == 1 && m->range[0].outer == self;
+        return !own_only && geteuid() != 0;
+}
+
+int rq_idmap_write(pid_t pid, rq_idmap_kind kind, const rq_idmap *m, bool use_helper,
+                   rq_error **reterr)
+{
         if (m->n == 0)
                 return 0;
-        if (!own_only && geteuid() != 0)
+        if (use_helper)
                 return run_helper(pid, kind, m, reterr);
 
         char p[64];

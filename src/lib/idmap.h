@@ -40,8 +40,9 @@ typedef struct rq_idmap {
 /* Add a range; -EEXIST if it overlaps an existing one inside or outside, -E2BIG when full,
  * -EINVAL for a zero count or a range that wraps around 2^32. */
 int rq_idmap_add(rq_idmap *m, uint32_t inner, uint32_t outer, uint32_t count);
-/* Add count ids from outer upwards to inner upwards, skipping inner and outer ids that are
- * already mapped (the map-auto + map-root case: root -> me, then 1.. -> my subuid block). */
+/* Map the inner span [inner, inner + count) to outer ids from outer upwards, leaving out inner
+ * ids already mapped and stepping over outer ids already mapped (the --map-root-user with
+ * --map-auto case: 0 -> me, then 1..count-1 -> my subuid block). */
 int rq_idmap_add_skipping(rq_idmap *m, uint32_t inner, uint32_t outer, uint32_t count);
 /* "inner outer count\n" lines, malloc'd. */
 char *rq_idmap_format(const rq_idmap *m);
@@ -66,6 +67,10 @@ int rq_parse_gid(const char *s, gid_t *ret);
 
 /* Write /proc/PID/setgroups ("allow" or "deny"); pid 0 means self. */
 int rq_setgroups_write(pid_t pid, const char *value, rq_error **reterr);
-/* Write a map of process pid (0: self). Directly when we may (root, or only our own id),
- * otherwise through newuidmap/newgidmap. Errors say which rule was broken. */
-int rq_idmap_write(pid_t pid, rq_idmap_kind kind, const rq_idmap *m, rq_error **reterr);
+/* Write a map of process pid (0: self): directly into /proc/PID/{uid,gid}_map, or through
+ * newuidmap/newgidmap when use_helper (an unprivileged writer mapping more than its own id).
+ * rq_idmap_needs_helper() tells which, for a writer in the parent user namespace; it must be
+ * asked before unshare(CLONE_NEWUSER), which makes our own ids unmapped. */
+bool rq_idmap_needs_helper(rq_idmap_kind kind, const rq_idmap *m);
+int rq_idmap_write(pid_t pid, rq_idmap_kind kind, const rq_idmap *m, bool use_helper,
+                   rq_error **reterr);

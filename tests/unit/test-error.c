@@ -44,12 +44,23 @@ static void positive_and_negative_errno_are_the_same(void **state)
         assert_int_equal(rq_error_set(NULL, 0, "x"), -EIO);
 }
 
+static void an_error_without_errno_formats_without_strerror(void **state)
+{
+        _cleanup_error_ rq_error *e = NULL;
+        assert_int_equal(rq_error_set(&e, 0, "helper failed"), -EIO);
+        char *s = rq_error_format(e);
+        assert_string_equal(s, "helper failed");
+        free(s);
+        assert_int_equal(rq_error_errno(e), EIO);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(wrap_reads_outermost_first_with_strerror_last),
                 cmocka_unit_test(hint_is_found_from_any_frame),
                 cmocka_unit_test(positive_and_negative_errno_are_the_same),
+                cmocka_unit_test(an_error_without_errno_formats_without_strerror),
         };
         return cmocka_run_group_tests_name("error", tests, NULL, NULL);
 }

@@ -36,23 +36,23 @@ static void map_auto_after_map_root_shifts_inner_ids_past_root(void **state)
         assert_int_equal(rq_idmap_add(&m, 0, 1000, 1), 0);
         assert_int_equal(rq_idmap_add_skipping(&m, 0, 100000, 65536), 0);
         char *s = rq_idmap_format(&m);
-        assert_string_equal(s, "0 1000 1\n1 100000 65536\n");
+        assert_string_equal(s, "0 1000 1\n1 100000 65535\n");
         free(s);
 }
 
 static void skipping_splits_around_an_id_taken_in_the_middle(void **state)
 {
-        /* --map-user=5 with a range 0..9 -> 10..19: inner 5 is taken. */
+        /* --map-user=5 with a range 0..9 -> 10..: inner 5 is taken, the span stays 0..9. */
         rq_idmap m = { 0 };
         assert_int_equal(rq_idmap_add(&m, 5, 1000, 1), 0);
         assert_int_equal(rq_idmap_add_skipping(&m, 0, 10, 10), 0);
         char *s = rq_idmap_format(&m);
-        assert_string_equal(s, "5 1000 1\n0 10 5\n6 15 5\n");
+        assert_string_equal(s, "5 1000 1\n0 10 5\n6 15 4\n");
         free(s);
         uint32_t out;
         assert_int_equal(rq_idmap_to_outer(&m, 6, &out), 0);
         assert_int_equal(out, 15);
-        assert_int_equal(rq_idmap_to_outer(&m, 11, &out), -ENOENT);
+        assert_int_equal(rq_idmap_to_outer(&m, 10, &out), -ENOENT);
 }
 
 static void map_users_accepts_both_util_linux_forms(void **state)
@@ -106,6 +106,16 @@ static void subuid_lookup_names_file_and_fix(void **state)
         assert_non_null(strstr(rq_error_get_hint(e), "alice:100000:65536"));
 }
 
+static void an_outer_id_already_mapped_is_stepped_over(void **state)
+{
+        rq_idmap m = { 0 };
+        assert_int_equal(rq_idmap_add(&m, 0, 12, 1), 0);
+        assert_int_equal(rq_idmap_add_skipping(&m, 1, 10, 4), 0);
+        char *s = rq_idmap_format(&m);
+        assert_string_equal(s, "0 12 1\n1 10 2\n3 13 2\n");
+        free(s);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -113,6 +123,7 @@ int main(void)
                 cmocka_unit_test(overlapping_ranges_are_refused_on_either_side),
                 cmocka_unit_test(map_auto_after_map_root_shifts_inner_ids_past_root),
                 cmocka_unit_test(skipping_splits_around_an_id_taken_in_the_middle),
+                cmocka_unit_test(an_outer_id_already_mapped_is_stepped_over),
                 cmocka_unit_test(map_users_accepts_both_util_linux_forms),
                 cmocka_unit_test(subuid_finds_first_line_by_name_or_id),
                 cmocka_unit_test(subuid_lookup_names_file_and_fix),
