@@ -14,7 +14,7 @@
 
 #define PARSE(o, e, ...)                                                                           \
         ({                                                                                         \
-                char *_argv[] = { "unshare", __VA_ARGS__, NULL };                                  \
+                static char *_argv[] = { "unshare", __VA_ARGS__, NULL }; /* outlives o.argv */     \
                 unshare_parse((int)(sizeof(_argv) / sizeof(_argv[0])) - 1, _argv, (o), (e));       \
         })
 
@@ -107,7 +107,7 @@ static void expect_error(const char *want, int argc, char **argv)
 
 #define EXPECT_ERROR(want, ...)                                                                    \
         do {                                                                                       \
-                char *_argv[] = { "unshare", __VA_ARGS__, NULL };                                  \
+                static char *_argv[] = { "unshare", __VA_ARGS__, NULL }; /* outlives o.argv */     \
                 expect_error(want, (int)(sizeof(_argv) / sizeof(_argv[0])) - 1, _argv);            \
         } while (0)
 
