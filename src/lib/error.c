@@ -1,6 +1,8 @@
 /* The rq_error chain: construction, wrapping, hints and formatting. */
 #include "lib/error.h"
 
+#include "basic/macro.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,6 +43,18 @@ int rq_error_set(rq_error **reterr, int err, const char *fmt, ...)
         e->cause = *reterr;
         *reterr = e;
         return r;
+}
+
+int rq_error_invalid(rq_error **reterr, const char *fmt, ...)
+{
+        if (!reterr)
+                return -EINVAL;
+        va_list ap;
+        va_start(ap, fmt);
+        _cleanup_free_ char *msg = vformat(fmt, ap);
+        va_end(ap);
+        rq_error_set(reterr, 0, "%s", msg ? msg : "invalid request");
+        return -EINVAL;
 }
 
 int rq_error_errno(const rq_error *e)

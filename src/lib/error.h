@@ -27,6 +27,9 @@ typedef struct rq_error {
  * reterr may be NULL, then only the return value is produced. If *reterr already holds an
  * error, the new one becomes its outer frame. */
 int rq_error_set(rq_error **reterr, int err, const char *fmt, ...) _printf_(3, 4);
+/* A mistake in what was asked (a usage or validation error), not a failed call: recorded without
+ * an errno, so it formats without a strerror tail; returns -EINVAL. */
+int rq_error_invalid(rq_error **reterr, const char *fmt, ...) _printf_(2, 3);
 /* Add an outer frame to an existing error; returns the -errno of the error. */
 int rq_error_wrap(rq_error **reterr, const char *fmt, ...) _printf_(2, 3);
 /* Attach a hint to the outermost frame (replacing an earlier hint); returns its -errno. */

@@ -165,9 +165,9 @@ static int set_single(unshare_single_map *m, const char *arg, bool uid, rq_error
                 m->inner = v;
         }
         if (r < 0)
-                return rq_error_set(reterr, EINVAL, "--map-%s=%s: %s", uid ? "user" : "group", arg,
-                                    r == -ESRCH ? (uid ? "no such user" : "no such group")
-                                                : "not a valid id");
+                return rq_error_invalid(reterr, "--map-%s=%s: %s", uid ? "user" : "group", arg,
+                                        r == -ESRCH ? (uid ? "no such user" : "no such group")
+                                                    : "not a valid id");
         m->set = true;
         return 0;
 }
@@ -294,14 +294,12 @@ int unshare_parse(int argc, char **argv, unshare_opts *o, rq_error **reterr)
                         break;
                 case 'S':
                         if (rq_parse_uid(optarg, &o->setuid) < 0)
-                                return rq_error_set(reterr, EINVAL, "--setuid %s: not a user",
-                                                    optarg);
+                                return rq_error_invalid(reterr, "--setuid %s: not a user", optarg);
                         o->setuid_set = true;
                         break;
                 case 'G':
                         if (rq_parse_gid(optarg, &o->setgid) < 0)
-                                return rq_error_set(reterr, EINVAL, "--setgid %s: not a group",
-                                                    optarg);
+                                return rq_error_invalid(reterr, "--setgid %s: not a group", optarg);
                         o->setgid_set = true;
                         break;
                 case OPT_MONOTONIC:
@@ -331,14 +329,13 @@ int unshare_parse(int argc, char **argv, unshare_opts *o, rq_error **reterr)
                         o->version = true;
                         return 0;
                 case ':':
-                        return rq_error_set(reterr, EINVAL, "option '%s' requires an argument",
-                                            argv[optind - 1]);
+                        return rq_error_invalid(reterr, "option '%s' requires an argument",
+                                                argv[optind - 1]);
                 default:
                         if (optopt)
-                                return rq_error_set(reterr, EINVAL, "invalid option -- '%c'",
-                                                    optopt);
-                        return rq_error_set(reterr, EINVAL, "unrecognized option '%s'",
-                                            argv[optind - 1]);
+                                return rq_error_invalid(reterr, "invalid option -- '%c'", optopt);
+                        return rq_error_invalid(reterr, "unrecognized option '%s'",
+                                                argv[optind - 1]);
                 }
         }
 
@@ -812,10 +809,6 @@ int cmd_unshare(int argc, char **argv)
         _cleanup_error_ rq_error *e = NULL;
         if (unshare_parse(argc, argv, &o, &e) < 0) {
                 _cleanup_free_ char *msg = rq_error_format(e);
-                /* Drop the trailing strerror: a usage error is not an errno. */
-                char *tail = msg ? strrchr(msg, ':') : NULL;
-                if (tail && streq(tail, ": Invalid argument"))
-                        *tail = 0;
                 return tool_usage_error("unshare", "%s", msg ? msg : "bad usage");
         }
         if (o.help) {
