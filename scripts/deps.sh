@@ -6,8 +6,9 @@ set -euo pipefail
 build_pkgs=(gcc clang meson ninja-build pkg-config libjansson-dev libcap-dev libcmocka-dev)
 # Tests: bats drives the binaries; util-linux and procps are the oracles (unshare, nsenter,
 # lsns, ps); uidmap gives newuidmap/newgidmap for --map-auto; clang's runtime gives ASan+UBSan;
-# clang-format checks the style; man-db renders the man pages; jq reads JSON output.
-test_pkgs=(bats util-linux procps uidmap libclang-rt-14-dev clang-format man-db jq passwd)
+# clang-format checks the style; man-db renders the man pages; jq reads JSON output; strace
+# checks which syscalls nsenter makes.
+test_pkgs=(bats util-linux procps uidmap libclang-rt-14-dev clang-format man-db jq passwd strace)
 # Benchmarks: hyperfine times the commands side by side.
 bench_pkgs=(hyperfine)
 

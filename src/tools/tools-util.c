@@ -40,9 +40,17 @@ _Noreturn void tool_wait_and_exit(pid_t pid)
         signal(SIGTERM, SIG_IGN);
         signal(SIGQUIT, SIG_IGN);
         int status;
-        if (RETRY_EINTR(waitpid(pid, &status, 0)) < 0) {
-                rq_err("wait for child %d: %s", (int)pid, strerror(errno));
-                exit(1);
+        for (;;) {
+                if (RETRY_EINTR(waitpid(pid, &status, WUNTRACED)) < 0) {
+                        rq_err("wait for child %d: %s", (int)pid, strerror(errno));
+                        exit(1);
+                }
+                if (!WIFSTOPPED(status))
+                        break;
+                /* The child stopped (Ctrl-Z): stop too, so the shell sees the job stop, and
+                 * continue it when we are continued. */
+                raise(SIGSTOP);
+                kill(pid, SIGCONT);
         }
         if (WIFEXITED(status))
                 exit(WEXITSTATUS(status));

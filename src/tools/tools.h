@@ -14,7 +14,8 @@ int cmd_unshare(int argc, char **argv);
 _Noreturn void tool_exec(char **argv);
 /* Wait for pid, then exit with its exit code; if it was killed by a signal, die of the same
  * signal (util-linux behaviour), so shells see the real cause. SIGINT/SIGTERM/SIGQUIT are
- * ignored while waiting: the terminal sends them to the child, which decides. */
+ * ignored while waiting: the terminal sends them to the child, which decides. When the child
+ * stops, we stop too and continue it when we are continued (util-linux does the same). */
 _Noreturn void tool_wait_and_exit(pid_t pid);
 /* Print the standard "Try 'rongqi CMD --help'" usage error and return exit code 1. */
 int tool_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
