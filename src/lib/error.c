@@ -23,25 +23,32 @@ static int as_negative(int err)
         return err < 0 ? err : -err;
 }
 
-int rq_error_set(rq_error **reterr, int err, const char *fmt, ...)
+/* Push a new outermost frame; err is the positive errno it records (0: none). Returns r. */
+_printf_(4, 0) static int push_frame(rq_error **reterr, int err, int r, const char *fmt, va_list ap)
 {
-        int r = as_negative(err);
         if (!reterr)
                 return r;
         rq_error *e = calloc(1, sizeof(*e));
         if (!e)
                 return r;
-        va_list ap;
-        va_start(ap, fmt);
         e->msg = vformat(fmt, ap);
-        va_end(ap);
         if (!e->msg) {
                 free(e);
                 return r;
         }
-        e->err = err == 0 ? 0 : -r;
+        e->err = err;
         e->cause = *reterr;
         *reterr = e;
+        return r;
+}
+
+int rq_error_set(rq_error **reterr, int err, const char *fmt, ...)
+{
+        int r = as_negative(err);
+        va_list ap;
+        va_start(ap, fmt);
+        push_frame(reterr, err == 0 ? 0 : -r, r, fmt, ap);
+        va_end(ap);
         return r;
 }
 
@@ -70,21 +77,10 @@ int rq_error_wrap(rq_error **reterr, const char *fmt, ...)
 {
         if (!reterr || !*reterr)
                 return -EIO;
-        int r = -rq_error_errno(*reterr);
-        rq_error *e = calloc(1, sizeof(*e));
-        if (!e)
-                return r;
         va_list ap;
         va_start(ap, fmt);
-        e->msg = vformat(fmt, ap);
+        int r = push_frame(reterr, 0, -rq_error_errno(*reterr), fmt, ap);
         va_end(ap);
-        if (!e->msg) {
-                free(e);
-                return r;
-        }
-        e->err = 0;
-        e->cause = *reterr;
-        *reterr = e;
         return r;
 }
 

@@ -81,14 +81,20 @@ static const char *ns_file_name(rq_ns_type type, bool for_children)
                                                            : ns_table[type].name;
 }
 
+/* /proc/PID/ns/NAME, or /proc/self/ns/NAME for pid 0. */
+static void ns_proc_path(char *buf, size_t size, pid_t pid, rq_ns_type type, bool for_children)
+{
+        const char *name = ns_file_name(type, for_children);
+        if (pid > 0)
+                snprintf(buf, size, "/proc/%d/ns/%s", (int)pid, name);
+        else
+                snprintf(buf, size, "/proc/self/ns/%s", name);
+}
+
 int rq_ns_open(pid_t pid, rq_ns_type type, bool for_children, rq_error **reterr)
 {
         char p[96];
-        const char *name = ns_file_name(type, for_children);
-        if (pid > 0)
-                snprintf(p, sizeof(p), "/proc/%d/ns/%s", (int)pid, name);
-        else
-                snprintf(p, sizeof(p), "/proc/self/ns/%s", name);
+        ns_proc_path(p, sizeof(p), pid, type, for_children);
 
         int fd = open(p, O_RDONLY | O_CLOEXEC | O_NOCTTY);
         if (fd >= 0)
@@ -170,11 +176,7 @@ int rq_ns_open_path(const char *path, rq_ns_type type, rq_error **reterr)
 int rq_ns_inode(pid_t pid, rq_ns_type type, bool for_children, uint64_t *ret)
 {
         char p[96];
-        const char *name = ns_file_name(type, for_children);
-        if (pid > 0)
-                snprintf(p, sizeof(p), "/proc/%d/ns/%s", (int)pid, name);
-        else
-                snprintf(p, sizeof(p), "/proc/self/ns/%s", name);
+        ns_proc_path(p, sizeof(p), pid, type, for_children);
         struct stat st;
         if (stat(p, &st) < 0)
                 return negative_errno();

@@ -303,27 +303,27 @@ static int setns_error(rq_nsjoin *j, rq_ns_type t, int err, bool user_entered, r
 /* One setns(fd) per namespace, in util-linux's two passes. */
 static int join_each(rq_nsjoin *j, rq_error **reterr)
 {
-        unsigned todo = j->enter;
+        unsigned pending = j->enter;
         /* Pass 1, everything but the user namespace, failures ignored: a namespace owned by
          * the caller's user namespace can only be entered before the new user namespace, since
          * entering one drops every capability outside it. */
         for (int t = 0; t < _RQ_NS_TYPE_MAX; t++) {
-                if (t == RQ_NS_USER || !(todo & RQ_NS_BIT(t)))
+                if (t == RQ_NS_USER || !(pending & RQ_NS_BIT(t)))
                         continue;
                 if (setns(j->fd[t], rq_ns_info_get((rq_ns_type)t)->clone_flag) == 0)
-                        todo &= ~RQ_NS_BIT(t);
+                        pending &= ~RQ_NS_BIT(t);
         }
         /* Pass 2, user namespace first (it grants the capabilities inside it, which the
          * namespaces it owns need), then what pass 1 could not enter; now failures count. */
         bool user_entered = false;
         for (int t = 0; t < _RQ_NS_TYPE_MAX; t++) {
-                if (!(todo & RQ_NS_BIT(t)))
+                if (!(pending & RQ_NS_BIT(t)))
                         continue;
                 if (setns(j->fd[t], rq_ns_info_get((rq_ns_type)t)->clone_flag) < 0)
                         return setns_error(j, (rq_ns_type)t, errno, user_entered, reterr);
                 if (t == RQ_NS_USER)
                         user_entered = true;
-                todo &= ~RQ_NS_BIT(t);
+                pending &= ~RQ_NS_BIT(t);
         }
         return 0;
 }

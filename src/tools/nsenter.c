@@ -247,10 +247,8 @@ int cmd_nsenter(int argc, char **argv)
 {
         nsenter_options o;
         _cleanup_error_ rq_error *e = NULL;
-        if (nsenter_parse_options(argc, argv, &o, &e) < 0) {
-                _cleanup_free_ char *msg = rq_error_format(e);
-                return tool_usage_error("nsenter", "%s", msg ? msg : "invalid command line");
-        }
+        if (nsenter_parse_options(argc, argv, &o, &e) < 0)
+                return tool_usage_error_from("nsenter", e);
         if (o.help) {
                 help();
                 return 0;

@@ -83,3 +83,9 @@ int tool_usage_error(const char *cmd, const char *fmt, ...)
         fprintf(stderr, "Try 'rongqi %s --help' for more information.\n", cmd);
         return 1;
 }
+
+int tool_usage_error_from(const char *cmd, const rq_error *e)
+{
+        _cleanup_free_ char *msg = e ? rq_error_format(e) : NULL;
+        return tool_usage_error(cmd, "%s", msg ? msg : "invalid command line");
+}

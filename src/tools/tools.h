@@ -5,6 +5,8 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
+#include "lib/error.h"
+
 int cmd_ns(int argc, char **argv);
 int cmd_nsenter(int argc, char **argv);
 int cmd_unshare(int argc, char **argv);
@@ -19,3 +21,5 @@ _Noreturn void tool_exec(char **argv);
 _Noreturn void tool_wait_and_exit(pid_t pid);
 /* Print the standard "Try 'rongqi CMD --help'" usage error and return exit code 1. */
 int tool_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The same for a parser's rq_error. */
+int tool_usage_error_from(const char *cmd, const rq_error *e);

@@ -807,10 +807,8 @@ int cmd_unshare(int argc, char **argv)
 {
         unshare_opts o;
         _cleanup_error_ rq_error *e = NULL;
-        if (unshare_parse(argc, argv, &o, &e) < 0) {
-                _cleanup_free_ char *msg = rq_error_format(e);
-                return tool_usage_error("unshare", "%s", msg ? msg : "bad usage");
-        }
+        if (unshare_parse(argc, argv, &o, &e) < 0)
+                return tool_usage_error_from("unshare", e);
         if (o.help) {
                 help();
                 return 0;
