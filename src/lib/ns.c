@@ -158,7 +158,7 @@ int rq_ns_open_path(const char *path, rq_ns_type type, rq_error **reterr)
         rq_ns_type actual;
         int r = rq_ns_fd_identify(fd, &actual, NULL);
         if (r == -EXDEV || r == -ENOTTY || r == -EINVAL) {
-                rq_error_set(reterr, EINVAL, "%s is not a namespace file", path);
+                rq_error_invalid(reterr, "%s is not a namespace file", path);
                 return rq_error_hint(reterr,
                                      "give a /proc/PID/ns/%s link or a file that a namespace was "
                                      "bind-mounted on (e.g. by 'rongqi unshare --%s=FILE')",
@@ -168,8 +168,8 @@ int rq_ns_open_path(const char *path, rq_ns_type type, rq_error **reterr)
         if (r < 0)
                 return rq_error_set(reterr, r, "identify namespace file %s", path);
         if (type >= 0 && actual != type)
-                return rq_error_set(reterr, EINVAL, "%s is a %s namespace, not a %s namespace",
-                                    path, ns_table[actual].name, ns_table[type].name);
+                return rq_error_invalid(reterr, "%s is a %s namespace, not a %s namespace", path,
+                                        ns_table[actual].name, ns_table[type].name);
         return TAKE_FD(fd);
 }
 
