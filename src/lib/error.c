@@ -23,8 +23,10 @@ static int as_negative(int err)
         return err < 0 ? err : -err;
 }
 
-/* Push a new outermost frame; err is the positive errno it records (0: none). Returns r. */
-_printf_(4, 0) static int push_frame(rq_error **reterr, int err, int r, const char *fmt, va_list ap)
+/* Push a new outermost frame recording the positive errno err (0: none) and whether the text
+ * ends in its strerror. Returns r. */
+_printf_(5, 0) static int push_frame(rq_error **reterr, int err, bool show, int r, const char *fmt,
+                                     va_list ap)
 {
         if (!reterr)
                 return r;
@@ -37,6 +39,7 @@ _printf_(4, 0) static int push_frame(rq_error **reterr, int err, int r, const ch
                 return r;
         }
         e->err = err;
+        e->show_errno = show;
         e->cause = *reterr;
         *reterr = e;
         return r;
@@ -47,20 +50,17 @@ int rq_error_set(rq_error **reterr, int err, const char *fmt, ...)
         int r = as_negative(err);
         va_list ap;
         va_start(ap, fmt);
-        push_frame(reterr, err == 0 ? 0 : -r, r, fmt, ap);
+        push_frame(reterr, -r, err != 0, r, fmt, ap);
         va_end(ap);
         return r;
 }
 
 int rq_error_invalid(rq_error **reterr, const char *fmt, ...)
 {
-        if (!reterr)
-                return -EINVAL;
         va_list ap;
         va_start(ap, fmt);
-        _cleanup_free_ char *msg = vformat(fmt, ap);
+        push_frame(reterr, EINVAL, false, -EINVAL, fmt, ap);
         va_end(ap);
-        rq_error_set(reterr, 0, "%s", msg ? msg : "invalid request");
         return -EINVAL;
 }
 
@@ -79,7 +79,7 @@ int rq_error_wrap(rq_error **reterr, const char *fmt, ...)
                 return -EIO;
         va_list ap;
         va_start(ap, fmt);
-        int r = push_frame(reterr, 0, -rq_error_errno(*reterr), fmt, ap);
+        int r = push_frame(reterr, 0, false, -rq_error_errno(*reterr), fmt, ap);
         va_end(ap);
         return r;
 }
@@ -115,7 +115,7 @@ char *rq_error_format(const rq_error *e)
                 len += strlen(i->msg) + 2;
                 last = i;
         }
-        const char *tail = last && last->err ? strerror(last->err) : NULL;
+        const char *tail = last && last->err && last->show_errno ? strerror(last->err) : NULL;
         if (tail)
                 len += strlen(tail) + 2;
         char *s = malloc(len);

@@ -13,17 +13,20 @@
  * Operation not permitted". Only front ends print errors (through log.h). */
 #pragma once
 
+#include <stdbool.h>
+
 #include "basic/macro.h"
 
 typedef struct rq_error {
-        int err; /* positive errno; 0 when the error is not an errno */
+        int err; /* positive errno; 0 in a frame that only wraps its cause */
+        bool show_errno; /* the text ends with strerror(err): a call failed with err */
         char *msg; /* what was being done, never NULL */
         char *hint; /* how to fix it, or NULL */
         struct rq_error *cause;
 } rq_error;
 
 /* Record a new error. err may be positive or negative; returns -|err|. err 0 records an error
- * that is no errno (formatted without a strerror) and returns -EIO.
+ * that is no errno (formatted without a strerror tail) and returns -EIO.
  * reterr may be NULL, then only the return value is produced. If *reterr already holds an
  * error, the new one becomes its outer frame. */
 int rq_error_set(rq_error **reterr, int err, const char *fmt, ...) _printf_(3, 4);

@@ -54,6 +54,18 @@ static void an_error_without_errno_formats_without_strerror(void **state)
         assert_int_equal(rq_error_errno(e), EIO);
 }
 
+static void an_invalid_request_is_einval_without_strerror_even_with_a_hint(void **state)
+{
+        _cleanup_error_ rq_error *e = NULL;
+        assert_int_equal(rq_error_invalid(&e, "%s is not a namespace file", "/etc/passwd"),
+                         -EINVAL);
+        assert_int_equal(rq_error_hint(&e, "give a namespace file"), -EINVAL);
+        assert_int_equal(rq_error_wrap(&e, "--net"), -EINVAL);
+        char *s = rq_error_format(e);
+        assert_string_equal(s, "--net: /etc/passwd is not a namespace file");
+        free(s);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -61,6 +73,7 @@ int main(void)
                 cmocka_unit_test(hint_is_found_from_any_frame),
                 cmocka_unit_test(positive_and_negative_errno_are_the_same),
                 cmocka_unit_test(an_error_without_errno_formats_without_strerror),
+                cmocka_unit_test(an_invalid_request_is_einval_without_strerror_even_with_a_hint),
         };
         return cmocka_run_group_tests_name("error", tests, NULL, NULL);
 }
