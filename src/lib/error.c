@@ -64,6 +64,16 @@ int rq_error_invalid(rq_error **reterr, const char *fmt, ...)
         return -EINVAL;
 }
 
+int rq_error_set_plain(rq_error **reterr, int err, const char *fmt, ...)
+{
+        int r = as_negative(err);
+        va_list ap;
+        va_start(ap, fmt);
+        push_frame(reterr, -r, false, r, fmt, ap);
+        va_end(ap);
+        return r;
+}
+
 int rq_error_errno(const rq_error *e)
 {
         int err = 0;

@@ -33,6 +33,9 @@ int rq_error_set(rq_error **reterr, int err, const char *fmt, ...) _printf_(3, 4
 /* A mistake in what was asked (a usage or validation error), not a failed call: recorded without
  * an errno, so it formats without a strerror tail; returns -EINVAL. */
 int rq_error_invalid(rq_error **reterr, const char *fmt, ...) _printf_(2, 3);
+/* The same for another errno: the message says it all, no strerror tail; returns -|err|
+ * ("container does not exist: web" with -ENOENT). */
+int rq_error_set_plain(rq_error **reterr, int err, const char *fmt, ...) _printf_(3, 4);
 /* Add an outer frame to an existing error; returns the -errno of the error. */
 int rq_error_wrap(rq_error **reterr, const char *fmt, ...) _printf_(2, 3);
 /* Attach a hint to the outermost frame (replacing an earlier hint); returns its -errno. */
