@@ -1,0 +1,261 @@
+/* Applying mounts inside a container rootfs. See mount.h for the rules. */
+#include "lib/mount.h"
+
+#include <fcntl.h>
+#include <linux/mount.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "basic/chase.h"
+#include "basic/macro.h"
+#include "basic/string-util.h"
+
+/* Flags that a bind mount takes only through a remount. */
+#define REMOUNT_FLAGS                                                                              \
+        (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NOATIME | MS_NODIRATIME | MS_RELATIME | \
+         MS_STRICTATIME | MS_SYNCHRONOUS | MS_DIRSYNC | MS_MANDLOCK | MS_LAZYTIME)
+
+/* The flags of a mount that a remount in a user namespace must keep (they are locked). */
+static unsigned long locked_flags(int fd)
+{
+        struct statvfs sv;
+        if (fstatvfs(fd, &sv) < 0)
+                return 0;
+        unsigned long f = 0;
+        if (sv.f_flag & ST_RDONLY)
+                f |= MS_RDONLY;
+        if (sv.f_flag & ST_NOSUID)
+                f |= MS_NOSUID;
+        if (sv.f_flag & ST_NODEV)
+                f |= MS_NODEV;
+        if (sv.f_flag & ST_NOEXEC)
+                f |= MS_NOEXEC;
+        if (sv.f_flag & ST_NOATIME)
+                f |= MS_NOATIME;
+        if (sv.f_flag & ST_NODIRATIME)
+                f |= MS_NODIRATIME;
+        if (sv.f_flag & ST_RELATIME)
+                f |= MS_RELATIME;
+        return f;
+}
+
+/* Remount the bind mount at fd with flags; on EPERM (flags locked by a less privileged mount
+ * namespace) try again keeping the mount's current flags, as runc does. */
+static int bind_remount(int fd, unsigned long flags)
+{
+        char p[32];
+        fd_reopen_proc_path(fd, p);
+        if (mount(NULL, p, NULL, MS_REMOUNT | MS_BIND | flags, NULL) == 0)
+                return 0;
+        if (errno != EPERM)
+                return negative_errno();
+        unsigned long keep = locked_flags(fd);
+        if (mount(NULL, p, NULL, MS_REMOUNT | MS_BIND | flags | keep, NULL) < 0)
+                return negative_errno();
+        return 0;
+}
+
+/* Resolve dest in the rootfs; create it (a directory, or a file when file) if missing. A
+ * symlink inside the root is followed inside the root. */
+static int open_target(const rq_rootfs *r, const char *what, const char *dest, bool file,
+                       int *ret_fd, rq_error **reterr)
+{
+        _cleanup_error_ rq_error *e = NULL;
+        int k = rq_rootfs_resolve(r, what, dest, O_PATH, 0, ret_fd, &e);
+        if (k == -ENOENT)
+                return rq_rootfs_create(r, what, dest,
+                                        file ? CHASE_CREATE_FILE : CHASE_CREATE_DIRECTORY, 0755,
+                                        ret_fd, reterr);
+        if (k < 0 && reterr) {
+                *reterr = TAKE_PTR(e);
+                return k;
+        }
+        return k;
+}
+
+static int mount_setattr_fd(int fd, uint64_t set, uint64_t clr)
+{
+        struct mount_attr attr = { .attr_set = set, .attr_clr = clr };
+        if (syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof(attr)) <
+            0)
+                return negative_errno();
+        return 0;
+}
+
+/* After the mount: flags (binds), propagation, recursive attributes — on the new mount. */
+static int finish_mount(const rq_rootfs *r, const char *what, const char *dest,
+                        const rq_mount_options *o, bool bind, rq_error **reterr)
+{
+        _cleanup_close_ int fd = -EBADF;
+        int k = rq_rootfs_resolve(r, what, dest, O_PATH, 0, &fd, reterr);
+        if (k < 0)
+                return k;
+        if (bind && (o->flags & REMOUNT_FLAGS) &&
+            (k = bind_remount(fd, o->flags & REMOUNT_FLAGS)) < 0)
+                return rq_error_set(reterr, k, "%s: remount with its flags", what);
+        char p[32];
+        fd_reopen_proc_path(fd, p);
+        for (size_t i = 0; i < o->n_propagation; i++)
+                if (mount(NULL, p, NULL, o->propagation[i], NULL) < 0)
+                        return rq_error_set(reterr, errno, "%s: set propagation", what);
+        if ((o->attr_set || o->attr_clr) &&
+            (k = mount_setattr_fd(fd, o->attr_set, o->attr_clr)) < 0)
+                return rq_error_set(reterr, k, "%s: set recursive attributes (rro, rnosuid, …)",
+                                    what);
+        return 0;
+}
+
+int rq_mount_apply(const rq_rootfs *r, const rq_spec_mount *m, size_t index, rq_error **reterr)
+{
+        char what[320];
+        snprintf(what, sizeof(what), "mounts[%zu] (%s)", index, m->destination);
+        const rq_mount_options *o = &m->parsed;
+        if (o->idmap != RQ_MOUNT_IDMAP_NONE || (o->extensions & RQ_MOUNT_EXT_TMPCOPYUP))
+                return rq_error_set_plain(reterr, EOPNOTSUPP,
+                                          "%s: the %s option is not supported by this rongqi", what,
+                                          o->idmap != RQ_MOUNT_IDMAP_NONE ? "idmap" : "tmpcopyup");
+        bool bind = o->flags & MS_BIND;
+        const char *type = m->type && *m->type ? m->type : NULL;
+        _cleanup_close_ int target = -EBADF, src = -EBADF;
+        int k;
+
+        if (bind) {
+                if (!m->source)
+                        return rq_error_invalid(reterr, "%s: a bind mount needs a source", what);
+                /* The source comes from the bundle, not the image: symlinks there are followed. */
+                src = open(m->source, O_PATH | O_CLOEXEC);
+                struct stat st;
+                if (src < 0 || fstat(src, &st) < 0)
+                        return rq_error_set(reterr, errno, "%s: open source %s", what, m->source);
+                if ((k = open_target(r, what, m->destination, !S_ISDIR(st.st_mode), &target,
+                                     reterr)) < 0)
+                        return k;
+                char from[32], to[32];
+                fd_reopen_proc_path(src, from);
+                fd_reopen_proc_path(target, to);
+                if (mount(from, to, NULL, MS_BIND | (o->flags & MS_REC), NULL) < 0)
+                        return rq_error_set(reterr, errno, "%s: bind %s", what, m->source);
+        } else {
+                if (!type)
+                        return rq_error_invalid(reterr, "%s: no type, and not a bind mount", what);
+                if ((k = open_target(r, what, m->destination, false, &target, reterr)) < 0)
+                        return k;
+                char to[32];
+                fd_reopen_proc_path(target, to);
+                unsigned long flags = o->flags & ~(MS_REMOUNT | MS_BIND | MS_REC);
+                if (mount(m->source ? m->source : type, to, type, flags, o->data) < 0) {
+                        int err = errno;
+                        rq_error_set(reterr, err, "%s: mount %s", what, type);
+                        if (err == ENODEV)
+                                rq_error_hint(reterr,
+                                              "this kernel has no file system \"%s\" (see "
+                                              "/proc/filesystems)",
+                                              type);
+                        return -err;
+                }
+        }
+        return finish_mount(r, what, m->destination, o, bind, reterr);
+}
+
+int rq_mount_apply_all(const rq_rootfs *r, const rq_spec *s, rq_error **reterr)
+{
+        for (size_t i = 0; i < s->n_mounts; i++) {
+                int k = rq_mount_apply(r, &s->mounts[i], i, reterr);
+                if (k < 0)
+                        return k;
+        }
+        return 0;
+}
+
+/* Resolve a masked or read-only path; 0 with *ret_fd -EBADF when it does not exist. */
+static int open_existing(const rq_rootfs *r, const char *what, const char *path, int *ret_fd,
+                         rq_error **reterr)
+{
+        _cleanup_error_ rq_error *e = NULL;
+        int k = rq_rootfs_resolve(r, what, path, O_PATH, 0, ret_fd, &e);
+        if (k == -ENOENT) {
+                *ret_fd = -EBADF;
+                return 0;
+        }
+        if (k < 0 && reterr)
+                *reterr = TAKE_PTR(e);
+        return k;
+}
+
+int rq_mount_masked_paths(const rq_rootfs *r, char *const *paths, size_t n, rq_error **reterr)
+{
+        _cleanup_close_ int null_fd = -EBADF;
+        for (size_t i = 0; i < n; i++) {
+                char what[64];
+                snprintf(what, sizeof(what), "linux.maskedPaths[%zu]", i);
+                _cleanup_close_ int fd = -EBADF;
+                int k = open_existing(r, what, paths[i], &fd, reterr);
+                if (k < 0)
+                        return k;
+                if (fd < 0)
+                        continue;
+                struct stat st;
+                if (fstat(fd, &st) < 0)
+                        return rq_error_set(reterr, errno, "%s (%s)", what, paths[i]);
+                char to[32];
+                fd_reopen_proc_path(fd, to);
+                if (S_ISDIR(st.st_mode)) {
+                        if (mount("tmpfs", to, "tmpfs",
+                                  MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                                  "size=0,mode=0555") < 0)
+                                return rq_error_set(reterr, errno, "%s (%s): mount an empty tmpfs",
+                                                    what, paths[i]);
+                        continue;
+                }
+                /* The host's /dev/null, checked by fd: never a path the container could swap. */
+                if (null_fd < 0) {
+                        null_fd = open("/dev/null", O_PATH | O_NOFOLLOW | O_CLOEXEC);
+                        if (null_fd < 0 || fd_verify_device(null_fd, S_IFCHR, makedev(1, 3)) < 0)
+                                return rq_error_set_plain(reterr, ENODEV,
+                                                          "%s: the host's /dev/null is not the "
+                                                          "device 1:3",
+                                                          what);
+                }
+                char from[32];
+                fd_reopen_proc_path(null_fd, from);
+                if (mount(from, to, NULL, MS_BIND, NULL) < 0)
+                        return rq_error_set(reterr, errno, "%s (%s): bind /dev/null over it", what,
+                                            paths[i]);
+        }
+        return 0;
+}
+
+int rq_mount_readonly_paths(const rq_rootfs *r, char *const *paths, size_t n, rq_error **reterr)
+{
+        for (size_t i = 0; i < n; i++) {
+                char what[64];
+                snprintf(what, sizeof(what), "linux.readonlyPaths[%zu]", i);
+                _cleanup_close_ int fd = -EBADF;
+                int k = open_existing(r, what, paths[i], &fd, reterr);
+                if (k < 0)
+                        return k;
+                if (fd < 0)
+                        continue;
+                char p[32];
+                fd_reopen_proc_path(fd, p);
+                if (mount(p, p, NULL, MS_BIND | MS_REC, NULL) < 0)
+                        return rq_error_set(reterr, errno, "%s (%s): bind onto itself", what,
+                                            paths[i]);
+                /* Now the new mount, resolved again, made read-only. */
+                fd = safe_close(fd);
+                if ((k = rq_rootfs_resolve(r, what, paths[i], O_PATH, 0, &fd, reterr)) < 0)
+                        return k;
+                /* Read-only on top of whatever flags the path had (runc does the same). */
+                if ((k = bind_remount(fd, MS_RDONLY | locked_flags(fd))) < 0)
+                        return rq_error_set(reterr, k, "%s (%s): remount read-only", what,
+                                            paths[i]);
+        }
+        return 0;
+}

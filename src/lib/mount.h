@@ -1,0 +1,26 @@
+/* The mounts of a container, applied inside its rootfs: config.json mounts[] in order, then
+ * linux.maskedPaths and linux.readonlyPaths. Runs in the container's new mount namespace, before
+ * pivot_root, while no container process exists.
+ *
+ * Every destination is resolved inside the rootfs (rootfs-path.h: openat2 RESOLVE_IN_ROOT or
+ * its fallback), missing ones are created there, and mount(2) is given /proc/self/fd/N of the
+ * resolved target, never a path string: a symlink in the image cannot move a mount onto the
+ * host. After a bind mount the target is resolved again, so the flag remount and propagation
+ * changes act on the new mount, not on what it covers. */
+#pragma once
+
+#include <stddef.h>
+
+#include "lib/error.h"
+#include "lib/rootfs-path.h"
+#include "lib/spec.h"
+
+/* Apply mounts[index] of the spec. Errors name "mounts[index] (DESTINATION)". */
+int rq_mount_apply(const rq_rootfs *r, const rq_spec_mount *m, size_t index, rq_error **reterr);
+/* Every mounts[] entry in order. */
+int rq_mount_apply_all(const rq_rootfs *r, const rq_spec *s, rq_error **reterr);
+/* linux.maskedPaths: a directory gets an empty read-only tmpfs, anything else the host's
+ * /dev/null (opened and checked to be char 1:3 before use); a missing path is skipped. */
+int rq_mount_masked_paths(const rq_rootfs *r, char *const *paths, size_t n, rq_error **reterr);
+/* linux.readonlyPaths: bind each onto itself read-only (recursively); missing ones skipped. */
+int rq_mount_readonly_paths(const rq_rootfs *r, char *const *paths, size_t n, rq_error **reterr);
