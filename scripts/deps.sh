@@ -3,7 +3,7 @@
 # when everything is there already.
 set -euo pipefail
 
-build_pkgs=(gcc clang meson ninja-build pkg-config libjansson-dev libcap-dev libcmocka-dev)
+build_pkgs=(gcc clang meson ninja-build pkg-config libjansson-dev libcap-dev libcmocka-dev libseccomp-dev)
 # Tests: bats drives the binaries; util-linux and procps are the oracles (unshare, nsenter,
 # lsns, ps); uidmap gives newuidmap/newgidmap for --map-auto; clang's runtime gives ASan+UBSan;
 # clang-format checks the style; man-db renders the man pages; jq reads JSON output; strace
