@@ -252,6 +252,45 @@ int rq_sync_send_error(int sock, const rq_error *e)
         return rq_sync_send(sock, RQ_SYNC_ERROR, buf, len, NULL, 0);
 }
 
+/* An ERROR message's chain becomes *reterr (on top of whatever it held); returns its errno. */
+static int take_error(const char *payload, size_t len, rq_error **reterr)
+{
+        rq_error *child = NULL;
+        if (rq_error_deserialize(payload, len, &child) < 0)
+                return rq_error_set_plain(reterr, EPROTO,
+                                          "container init failed and its error report is "
+                                          "unreadable");
+        int err = rq_error_errno(child);
+        if (!reterr) {
+                rq_error_free(child);
+                return -err;
+        }
+        rq_error **end = &child;
+        while (*end)
+                end = &(*end)->cause;
+        *end = *reterr;
+        *reterr = child;
+        return -err;
+}
+
+int rq_sync_wait_exec(int sock, rq_error **reterr)
+{
+        rq_sync_msg got;
+        _cleanup_free_ char *payload = NULL;
+        size_t len;
+        int r = rq_sync_recv(sock, &got, &payload, &len, NULL, NULL);
+        if (r == -ECONNRESET)
+                return 0; /* closed by the exec: the program runs */
+        if (r < 0)
+                return rq_error_set(reterr, r, "waiting for the container program to start");
+        if (got == RQ_SYNC_ERROR)
+                return take_error(payload, len, reterr);
+        return rq_error_set_plain(reterr, EPROTO,
+                                  "protocol error: expected the exec or an error from the "
+                                  "container init, got %s",
+                                  rq_sync_msg_to_string(got));
+}
+
 int rq_sync_expect(int sock, rq_sync_msg want, int *ret_fds, size_t *ret_n_fds, rq_error **reterr)
 {
         rq_sync_msg got;
@@ -271,26 +310,8 @@ int rq_sync_expect(int sock, rq_sync_msg want, int *ret_fds, size_t *ret_n_fds, 
                         close(ret_fds[i]);
                 *ret_n_fds = 0;
         }
-        if (got == RQ_SYNC_ERROR) {
-                rq_error *child = NULL;
-                if (rq_error_deserialize(payload, len, &child) < 0)
-                        return rq_error_set_plain(reterr, EPROTO,
-                                                  "container init failed and its error report "
-                                                  "is unreadable");
-                /* The child's chain goes below whatever the caller already holds. */
-                if (reterr) {
-                        rq_error **end = &child;
-                        while (*end)
-                                end = &(*end)->cause;
-                        *end = *reterr;
-                        *reterr = child;
-                } else {
-                        int err = rq_error_errno(child);
-                        rq_error_free(child);
-                        return -err;
-                }
-                return -rq_error_errno(*reterr);
-        }
+        if (got == RQ_SYNC_ERROR)
+                return take_error(payload, len, reterr);
         if (got != want)
                 return rq_error_set_plain(reterr, EPROTO,
                                           "protocol error: expected %s from the container init, "

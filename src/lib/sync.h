@@ -60,6 +60,10 @@ int rq_sync_send_error(int sock, const rq_error *e);
  * a protocol error naming what was expected. fds as in rq_sync_recv. */
 int rq_sync_expect(int sock, rq_sync_msg want, int *ret_fds, size_t *ret_n_fds, rq_error **reterr);
 
+/* After INIT_READY: 0 when the socket closes (it is close-on-exec, so the exec worked), the
+ * child's error when it reports one instead. */
+int rq_sync_wait_exec(int sock, rq_error **reterr);
+
 /* Serialisation of rq_error chains (exposed for tests). */
 int rq_error_serialize(const rq_error *e, char **ret, size_t *ret_len);
 int rq_error_deserialize(const char *buf, size_t len, rq_error **ret);

@@ -1,0 +1,175 @@
+/* The container init: the child's ordered setup, a checklist read top to bottom.
+ *
+ *   1. wait for the parent to write the id maps (a new user namespace starts unmapped), then
+ *      become root in it: files and mounts made during setup must have mapped owners
+ *   2. join the namespaces given by path (user first: it decides what the others may do)
+ *   3. hostname and domainname
+ *   4. the filesystem, still seeing the host: propagation and self bind of the rootfs, the
+ *      config's mounts, /dev, sysctls (before /proc/sys turns read-only), masked and read-only
+ *      paths, then pivot_root and a read-only root
+ *   5. process attributes: rlimits .. user .. capabilities .. no_new_privs (process-attrs.h)
+ *   6. working directory, environment, no fd but the sync socket left open
+ *   7. seccomp, last: from here on the filter applies
+ *   8. tell the parent we are ready, exec. The sync socket is close-on-exec: the parent reads
+ *      EOF when the exec worked, or the error when it did not. */
+#include "lib/init.h"
+
+#include <fcntl.h>
+#include <grp.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "basic/fd-util.h"
+#include "basic/macro.h"
+#include "basic/string-util.h"
+#include "lib/dev.h"
+#include "lib/mount.h"
+#include "lib/ns.h"
+#include "lib/pivot.h"
+#include "lib/process-attrs.h"
+#include "lib/rootfs-path.h"
+#include "lib/sync.h"
+#include "lib/sysctl.h"
+
+static int join_namespaces(const rq_spec *s, rq_error **reterr)
+{
+        /* The table order of ns.h puts the user namespace first. */
+        for (int t = 0; t < _RQ_NS_TYPE_MAX; t++) {
+                const rq_spec_namespace *n = rq_spec_namespace_find(s, (rq_ns_type)t);
+                if (!n || !n->path)
+                        continue;
+                _cleanup_close_ int fd = rq_ns_open_path(n->path, (rq_ns_type)t, reterr);
+                if (fd < 0)
+                        return rq_error_wrap(reterr, "linux.namespaces: join %s",
+                                             rq_ns_info_get((rq_ns_type)t)->name);
+                if (setns(fd, rq_ns_info_get((rq_ns_type)t)->clone_flag) < 0)
+                        return rq_error_set(reterr, errno, "linux.namespaces: join %s at %s",
+                                            rq_ns_info_get((rq_ns_type)t)->name, n->path);
+        }
+        return 0;
+}
+
+static int setup_filesystem(const rq_init_ctx *c, rq_error **reterr)
+{
+        const rq_spec *s = c->spec;
+        _cleanup_close_ int under = open(c->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (under < 0)
+                return rq_error_set(reterr, errno, "open rootfs %s", c->rootfs);
+        int k = rq_pivot_prepare(under, s, reterr);
+        if (k < 0)
+                return k;
+        /* Opened after the self bind: everything is mounted on the new root, not under it. */
+        _cleanup_(rq_rootfs_done) rq_rootfs r = RQ_ROOTFS_NULL;
+        if ((k = rq_rootfs_open(c->rootfs, &r, reterr)) < 0 ||
+            (k = rq_mount_apply_all(&r, s, reterr)) < 0 ||
+            (k = rq_dev_setup(&r, s->linux_, c->userns_created ? RQ_DEV_BIND : RQ_DEV_MKNOD,
+                              reterr)) < 0)
+                return k;
+        if (s->linux_ && s->linux_->n_sysctl > 0) {
+                _cleanup_close_ int sys = -EBADF;
+                if ((k = rq_rootfs_resolve(&r, "linux.sysctl: the container's", "/proc/sys",
+                                           O_RDONLY | O_DIRECTORY, 0, &sys, reterr)) < 0 ||
+                    (k = rq_sysctl_apply(sys, s, reterr)) < 0)
+                        return k;
+        }
+        if (s->linux_ && ((k = rq_mount_masked_paths(&r, s->linux_->masked_paths,
+                                                     s->linux_->n_masked_paths, reterr)) < 0 ||
+                          (k = rq_mount_readonly_paths(&r, s->linux_->readonly_paths,
+                                                       s->linux_->n_readonly_paths, reterr)) < 0))
+                return k;
+        if ((k = rq_pivot_root(c->rootfs, reterr)) < 0)
+                return k;
+        return rq_pivot_finish(s, reterr);
+}
+
+/* The value of NAME in a NAME=VALUE list, or NULL. */
+static const char *env_get(char *const *env, const char *name)
+{
+        size_t n = strlen(name);
+        for (; env && *env; env++)
+                if (strncmp(*env, name, n) == 0 && (*env)[n] == '=')
+                        return *env + n + 1;
+        return NULL;
+}
+
+/* execve through the container's PATH (execvpe would search the runtime's own). */
+static int exec_program(char *const *args, char *const *env)
+{
+        static char *const no_env[] = { NULL };
+        char *const *envp = env ? env : no_env;
+        if (strchr(args[0], '/')) {
+                execve(args[0], args, envp);
+                return -errno;
+        }
+        const char *path = env_get(env, "PATH");
+        if (!path)
+                path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+        int err = -ENOENT;
+        for (const char *p = path; *p;) {
+                const char *end = strchrnul(p, ':');
+                char full[4096];
+                int n = snprintf(full, sizeof(full), "%.*s/%s", (int)(end - p), end == p ? "." : p,
+                                 args[0]);
+                if (n > 0 && (size_t)n < sizeof(full)) {
+                        execve(full, args, envp);
+                        if (errno != ENOENT && errno != ENOTDIR)
+                                err = -errno;
+                }
+                p = *end ? end + 1 : end;
+        }
+        return err;
+}
+
+static int setup(const rq_init_ctx *c, rq_error **reterr)
+{
+        const rq_spec *s = c->spec;
+        int k;
+        if (c->userns_created &&
+            ((k = rq_sync_send(c->sync_fd, RQ_SYNC_CHILD_READY, NULL, 0, NULL, 0)) < 0 ||
+             (k = rq_sync_expect(c->sync_fd, RQ_SYNC_MAPS_DONE, NULL, NULL, reterr)) < 0))
+                return k < 0 && reterr && *reterr ? k : rq_error_set(reterr, k, "wait for id maps");
+        if (c->userns_created &&
+            (setgroups(0, NULL) < 0 || setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)) {
+                rq_error_set(reterr, errno, "become root in the new user namespace");
+                return rq_error_hint(reterr, "linux.uidMappings and linux.gidMappings must map "
+                                             "container id 0");
+        }
+        if ((k = join_namespaces(s, reterr)) < 0 || (k = rq_hostname_apply(s, reterr)) < 0 ||
+            (k = setup_filesystem(c, reterr)) < 0 ||
+            (k = rq_process_attrs_apply(s->process, s->linux_, reterr)) < 0)
+                return k;
+        if (chdir(s->process->cwd) < 0)
+                return rq_error_set(reterr, errno, "process.cwd: chdir %s", s->process->cwd);
+        int keep[] = { c->sync_fd };
+        if ((k = close_all_fds_except(3, keep, ELEMENTSOF(keep))) < 0)
+                return rq_error_set(reterr, k, "close the runtime's file descriptors");
+        if (c->seccomp && (k = rq_seccomp_load(c->seccomp, NULL, reterr)) < 0)
+                return k;
+        return rq_sync_send(c->sync_fd, RQ_SYNC_INIT_READY, NULL, 0, NULL, 0);
+}
+
+_Noreturn void rq_init_run(const rq_init_ctx *c)
+{
+        rq_error *e = NULL;
+        if (setup(c, &e) < 0) {
+                if (!e)
+                        rq_error_set(&e, EIO, "container init");
+                (void)rq_sync_send_error(c->sync_fd, e);
+                _exit(1);
+        }
+        int err = -exec_program(c->spec->process->args, c->spec->process->env);
+        /* runc's words: podman turns them into exit codes 127 and 126. */
+        if (err == ENOENT)
+                rq_error_set_plain(&e, ENOENT, "exec %s: executable file not found in $PATH",
+                                   c->spec->process->args[0]);
+        else if (err == EACCES)
+                rq_error_set_plain(&e, EACCES, "exec %s: permission denied",
+                                   c->spec->process->args[0]);
+        else
+                rq_error_set(&e, err, "exec %s", c->spec->process->args[0]);
+        (void)rq_sync_send_error(c->sync_fd, e);
+        _exit(err == ENOENT ? 127 : 126);
+}
