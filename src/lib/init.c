@@ -10,8 +10,10 @@
  *   5. process attributes: rlimits .. user .. capabilities .. no_new_privs (process-attrs.h)
  *   6. working directory, environment, no fd but the sync socket left open
  *   7. seccomp, last: from here on the filter applies
- *   8. tell the parent we are ready, exec. The sync socket is close-on-exec: the parent reads
- *      EOF when the exec worked, or the error when it did not. */
+ *   8. check that process.args[0] can be found (so `create` reports it), tell the parent we are
+ *      ready; with an exec fifo (create), block reading it until `start` writes a byte; exec.
+ *      The sync socket is close-on-exec: the parent reads EOF when the exec worked, or the
+ *      error when it did not. */
 #include "lib/init.h"
 
 #include <fcntl.h>
@@ -95,12 +97,15 @@ static const char *env_get(char *const *env, const char *name)
         return NULL;
 }
 
-/* execve through the container's PATH (execvpe would search the runtime's own). */
-static int exec_program(char *const *args, char *const *env)
+/* execve through the container's PATH (execvpe would search the runtime's own). With
+ * check_only, only look: 0 when an executable file is found. */
+static int exec_program(char *const *args, char *const *env, bool check_only)
 {
         static char *const no_env[] = { NULL };
         char *const *envp = env ? env : no_env;
         if (strchr(args[0], '/')) {
+                if (check_only)
+                        return access(args[0], X_OK) < 0 ? -errno : 0;
                 execve(args[0], args, envp);
                 return -errno;
         }
@@ -114,13 +119,27 @@ static int exec_program(char *const *args, char *const *env)
                 int n = snprintf(full, sizeof(full), "%.*s/%s", (int)(end - p), end == p ? "." : p,
                                  args[0]);
                 if (n > 0 && (size_t)n < sizeof(full)) {
-                        execve(full, args, envp);
+                        if (check_only && access(full, X_OK) == 0)
+                                return 0;
+                        if (!check_only)
+                                execve(full, args, envp);
                         if (errno != ENOENT && errno != ENOTDIR)
                                 err = -errno;
                 }
                 p = *end ? end + 1 : end;
         }
         return err;
+}
+
+/* runc's words for a failed exec: podman turns them into exit codes 127 and 126. */
+static int exec_error(const char *arg0, int err, rq_error **reterr)
+{
+        if (err == ENOENT)
+                return rq_error_set_plain(reterr, ENOENT,
+                                          "exec %s: executable file not found in $PATH", arg0);
+        if (err == EACCES)
+                return rq_error_set_plain(reterr, EACCES, "exec %s: permission denied", arg0);
+        return rq_error_set(reterr, err, "exec %s", arg0);
 }
 
 static int setup(const rq_init_ctx *c, rq_error **reterr)
@@ -143,12 +162,23 @@ static int setup(const rq_init_ctx *c, rq_error **reterr)
                 return k;
         if (chdir(s->process->cwd) < 0)
                 return rq_error_set(reterr, errno, "process.cwd: chdir %s", s->process->cwd);
-        int keep[] = { c->sync_fd };
-        if ((k = close_all_fds_except(3, keep, ELEMENTSOF(keep))) < 0)
+        int keep[] = { c->sync_fd, c->exec_fifo_fd };
+        if ((k = close_all_fds_except(3, keep, c->exec_fifo_fd >= 0 ? 2 : 1)) < 0)
                 return rq_error_set(reterr, k, "close the runtime's file descriptors");
+        if ((k = exec_program(s->process->args, s->process->env, true)) < 0)
+                return exec_error(s->process->args[0], -k, reterr);
         if (c->seccomp && (k = rq_seccomp_load(c->seccomp, NULL, reterr)) < 0)
                 return k;
-        return rq_sync_send(c->sync_fd, RQ_SYNC_INIT_READY, NULL, 0, NULL, 0);
+        if ((k = rq_sync_send(c->sync_fd, RQ_SYNC_INIT_READY, NULL, 0, NULL, 0)) < 0)
+                return k;
+        if (c->exec_fifo_fd >= 0) {
+                /* Until `start`. The fd is O_RDWR, so we are a writer too: read blocks instead
+                 * of seeing EOF while no `start` has the fifo open. */
+                char b;
+                if (RETRY_EINTR(read(c->exec_fifo_fd, &b, 1)) != 1)
+                        return rq_error_set(reterr, errno, "wait on the exec fifo");
+        }
+        return 0;
 }
 
 _Noreturn void rq_init_run(const rq_init_ctx *c)
@@ -160,16 +190,8 @@ _Noreturn void rq_init_run(const rq_init_ctx *c)
                 (void)rq_sync_send_error(c->sync_fd, e);
                 _exit(1);
         }
-        int err = -exec_program(c->spec->process->args, c->spec->process->env);
-        /* runc's words: podman turns them into exit codes 127 and 126. */
-        if (err == ENOENT)
-                rq_error_set_plain(&e, ENOENT, "exec %s: executable file not found in $PATH",
-                                   c->spec->process->args[0]);
-        else if (err == EACCES)
-                rq_error_set_plain(&e, EACCES, "exec %s: permission denied",
-                                   c->spec->process->args[0]);
-        else
-                rq_error_set(&e, err, "exec %s", c->spec->process->args[0]);
+        int err = -exec_program(c->spec->process->args, c->spec->process->env, false);
+        exec_error(c->spec->process->args[0], err, &e);
         (void)rq_sync_send_error(c->sync_fd, e);
         _exit(err == ENOENT ? 127 : 126);
 }

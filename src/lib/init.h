@@ -15,6 +15,7 @@ typedef struct rq_init_ctx {
         int sync_fd; /* the child's end of the sync socketpair */
         bool userns_created; /* the parent writes the id maps: wait for it */
         const rq_seccomp_prog *seccomp; /* compiled by the parent, or NULL */
+        int exec_fifo_fd; /* O_RDWR fd of the exec fifo (create), or -1 (run) */
 } rq_init_ctx;
 
 /* Never returns: execs the container program or exits after reporting the error. */

@@ -50,7 +50,8 @@ static char *rootfs_path(const rq_spec *s, const char *bundle)
         return p[0] == '/' ? strdup(p) : strprintf("%s/%s", bundle, p);
 }
 
-int rq_spawn(const rq_spec *spec, const char *bundle, pid_t *ret_pid, rq_error **reterr)
+int rq_spawn(const rq_spec *spec, const char *bundle, int exec_fifo_fd, pid_t *ret_pid,
+             rq_error **reterr)
 {
         if (!spec->process)
                 return rq_error_invalid(reterr, "process: required to start a container");
@@ -93,6 +94,7 @@ int rq_spawn(const rq_spec *spec, const char *bundle, pid_t *ret_pid, rq_error *
                         .sync_fd = sv[1],
                         .userns_created = flags & CLONE_NEWUSER,
                         .seccomp = seccomp,
+                        .exec_fifo_fd = exec_fifo_fd,
                 };
                 rq_init_run(&c);
         }
@@ -105,7 +107,7 @@ int rq_spawn(const rq_spec *spec, const char *bundle, pid_t *ret_pid, rq_error *
                         goto fail;
         }
         if ((k = rq_sync_expect(sock, RQ_SYNC_INIT_READY, NULL, NULL, reterr)) < 0 ||
-            (k = rq_sync_wait_exec(sock, reterr)) < 0)
+            (exec_fifo_fd < 0 && (k = rq_sync_wait_exec(sock, reterr)) < 0))
                 goto fail;
         *ret_pid = pid;
         return 0;

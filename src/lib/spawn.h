@@ -13,5 +13,8 @@
 #include "lib/spec.h"
 
 /* Start the container described by spec, whose relative paths (root.path) are relative to
- * bundle. Returns the init's pid (host view) once its program runs; the caller waits for it. */
-int rq_spawn(const rq_spec *spec, const char *bundle, pid_t *ret_pid, rq_error **reterr);
+ * bundle. Without an exec fifo (exec_fifo_fd -1) returns the init's pid (host view) once its
+ * program runs; with one (an O_RDWR fd of a fifo), once the init is ready and blocks reading
+ * it: a byte written to the fifo lets it exec. */
+int rq_spawn(const rq_spec *spec, const char *bundle, int exec_fifo_fd, pid_t *ret_pid,
+             rq_error **reterr);

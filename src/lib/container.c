@@ -1,0 +1,281 @@
+/* The container lifecycle. See container.h. */
+#include "lib/container.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/pidfd.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "basic/fd-util.h"
+#include "basic/macro.h"
+#include "basic/string-util.h"
+#include "lib/log.h"
+#include "lib/ns.h"
+#include "lib/spawn.h"
+#include "lib/spec.h"
+
+#define EXEC_FIFO "exec.fifo"
+
+static int64_t now_ns(void)
+{
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static int write_pid_file(const char *path, pid_t pid, rq_error **reterr)
+{
+        char tmp[4096], buf[16];
+        if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
+                return rq_error_invalid(reterr, "--pid-file %s: path too long", path);
+        int n = snprintf(buf, sizeof(buf), "%d", (int)pid);
+        _cleanup_close_ int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        if (fd < 0 || write_all(fd, buf, (size_t)n) < 0 || rename(tmp, path) < 0) {
+                int err = errno;
+                (void)unlink(tmp);
+                return rq_error_set(reterr, err, "--pid-file %s", path);
+        }
+        return 0;
+}
+
+/* What this version cannot do yet is refused, or said, never silently dropped. */
+static int check_supported(const rq_spec *spec, rq_error **reterr)
+{
+        for (int h = 0; spec->hooks && h < _RQ_HOOK_KIND_MAX; h++)
+                if (spec->hooks->list[h].n_hooks > 0)
+                        return rq_error_set_plain(reterr, EOPNOTSUPP,
+                                                  "hooks.%s: hooks are not run by this version "
+                                                  "of rongqi-runtime",
+                                                  rq_hook_kind_to_string((rq_hook_kind)h));
+        if (spec->process && spec->process->terminal)
+                return rq_error_set_plain(reterr, EOPNOTSUPP,
+                                          "process.terminal: terminals (--console-socket) are "
+                                          "not supported by this version of rongqi-runtime");
+        if (spec->linux_ && (spec->linux_->resources || spec->linux_->cgroups_path))
+                rq_warn("linux.resources and linux.cgroupsPath are not applied by this version "
+                        "of rongqi-runtime: the container runs in the caller's cgroup");
+        return 0;
+}
+
+int rq_container_create(int root_fd, const rq_create_opts *o, pid_t *ret_pid, rq_error **reterr)
+{
+        _cleanup_close_ int dir = rq_state_dir_create(root_fd, o->id, reterr);
+        if (dir < 0)
+                return dir;
+        int k;
+        _cleanup_(rq_spec_freep) rq_spec *spec = NULL;
+        _cleanup_close_ int bundle = open(o->bundle, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        _cleanup_close_ int fifo = -EBADF;
+        _cleanup_free_ char *rootfs = NULL;
+        rq_state st = { 0 };
+        pid_t pid = 0;
+        if ((k = rq_state_lock(dir, true, true)) < 0) {
+                rq_error_set(reterr, k, "lock the state of %s", o->id);
+                goto fail;
+        }
+        if (bundle < 0) {
+                k = rq_error_set(reterr, errno, "open bundle %s", o->bundle);
+                goto fail;
+        }
+        if ((k = rq_spec_load(bundle, "config.json", &spec, reterr)) < 0 ||
+            (k = check_supported(spec, reterr)) < 0)
+                goto fail;
+        if (!o->start) {
+                if (mkfifoat(dir, EXEC_FIFO, 0600) < 0) {
+                        k = rq_error_set(reterr, errno, "create the exec fifo");
+                        goto fail;
+                }
+                /* O_RDWR: opening does not wait for a reader, and the init's reads block
+                 * instead of seeing EOF. */
+                fifo = openat(dir, EXEC_FIFO, O_RDWR | O_CLOEXEC);
+                if (fifo < 0) {
+                        k = rq_error_set(reterr, errno, "open the exec fifo");
+                        goto fail;
+                }
+        }
+        const char *root = spec->root && spec->root->path ? spec->root->path : "rootfs";
+        rootfs = root[0] == '/' ? strdup(root) : strprintf("%s/%s", o->bundle, root);
+        st = (rq_state){
+                .id = (char *)o->id,
+                .oci_version = spec->oci_version,
+                .bundle = (char *)o->bundle,
+                .rootfs = rootfs,
+                .status = RQ_STATUS_CREATING,
+                .created = now_ns(),
+                .owner = geteuid(),
+                .annotations = NULL,
+        };
+        if ((k = rq_state_write(dir, &st, reterr)) < 0 ||
+            (k = rq_spawn(spec, o->bundle, fifo, &pid, reterr)) < 0)
+                goto fail;
+        st.pid = pid;
+        bool zombie;
+        if ((k = rq_proc_start_time(pid, &st.pid_start, &zombie)) < 0) {
+                rq_error_set(reterr, k, "read the start time of the container init %d", (int)pid);
+                goto fail_kill;
+        }
+        st.status = o->start ? RQ_STATUS_RUNNING : RQ_STATUS_CREATED;
+        if ((k = rq_state_write(dir, &st, reterr)) < 0 ||
+            (o->pid_file && (k = write_pid_file(o->pid_file, pid, reterr)) < 0))
+                goto fail_kill;
+        *ret_pid = pid;
+        return 0;
+fail_kill:
+        kill(pid, SIGKILL);
+        (void)RETRY_EINTR(waitpid(pid, NULL, 0));
+fail:
+        (void)rq_state_dir_remove(root_fd, o->id, NULL);
+        rq_error_wrap(reterr, "create container %s", o->id);
+        return k;
+}
+
+int rq_container_state(int root_fd, const char *id, rq_state *ret, rq_status *ret_status,
+                       rq_error **reterr)
+{
+        _cleanup_close_ int dir = rq_state_dir_open(root_fd, id, reterr);
+        if (dir < 0)
+                return dir;
+        int k = rq_state_lock(dir, false, true);
+        if (k < 0)
+                return rq_error_set(reterr, k, "lock the state of %s", id);
+        if ((k = rq_state_read(dir, ret, reterr)) < 0)
+                return k;
+        *ret_status = rq_state_live_status(ret);
+        return 0;
+}
+
+int rq_container_start(int root_fd, const char *id, rq_error **reterr)
+{
+        _cleanup_close_ int dir = rq_state_dir_open(root_fd, id, reterr);
+        if (dir < 0)
+                return dir;
+        int k = rq_state_lock(dir, true, true);
+        if (k < 0)
+                return rq_error_set(reterr, k, "lock the state of %s", id);
+        rq_state st;
+        if ((k = rq_state_read(dir, &st, reterr)) < 0)
+                return k;
+        rq_status now = rq_state_live_status(&st);
+        if (now != RQ_STATUS_CREATED) {
+                k = now == RQ_STATUS_STOPPED
+                            ? rq_error_set_plain(reterr, EINVAL,
+                                                 "cannot start a container that has stopped")
+                            : rq_error_set_plain(reterr, EINVAL,
+                                                 "cannot start an already running container");
+                rq_state_done(&st);
+                return k;
+        }
+        /* O_NONBLOCK: ENXIO instead of waiting when the init (the reader) is gone. */
+        _cleanup_close_ int fifo = openat(dir, EXEC_FIFO, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+        if (fifo < 0 || write(fifo, "0", 1) != 1) {
+                k = rq_error_set(reterr, errno == ENXIO ? ESRCH : errno,
+                                 "container not running: signal the exec fifo");
+                rq_state_done(&st);
+                return k;
+        }
+        (void)unlinkat(dir, EXEC_FIFO, 0);
+        st.status = RQ_STATUS_RUNNING;
+        k = rq_state_write(dir, &st, reterr);
+        rq_state_done(&st);
+        return k;
+}
+
+/* Every process in the PID namespace of pid (its init): found by namespace inode in /proc. */
+static int signal_pid_namespace(pid_t init, int sig, rq_error **reterr)
+{
+        uint64_t want;
+        if (rq_ns_inode(init, RQ_NS_PID, false, &want) < 0)
+                return rq_error_set_plain(reterr, ESRCH, "container not running");
+        DIR *d = opendir("/proc");
+        if (!d)
+                return rq_error_set(reterr, errno, "read /proc");
+        for (struct dirent *de; (de = readdir(d));) {
+                char *end;
+                long p = strtol(de->d_name, &end, 10);
+                uint64_t ino;
+                if (*end || p <= 0 || rq_ns_inode((pid_t)p, RQ_NS_PID, false, &ino) < 0 ||
+                    ino != want)
+                        continue;
+                (void)kill((pid_t)p, sig);
+        }
+        closedir(d);
+        return 0;
+}
+
+/* A pidfd of the recorded init, only if it is still the same process. */
+static int init_pidfd(const rq_state *st)
+{
+        int fd = pidfd_open(st->pid, 0);
+        if (fd < 0)
+                return -ESRCH;
+        if (!rq_state_pid_alive(st)) {
+                close(fd);
+                return -ESRCH;
+        }
+        return fd;
+}
+
+int rq_container_kill(int root_fd, const char *id, int sig, bool all, rq_error **reterr)
+{
+        rq_state st;
+        rq_status now;
+        int k = rq_container_state(root_fd, id, &st, &now, reterr);
+        if (k < 0)
+                return k;
+        if (now != RQ_STATUS_CREATED && now != RQ_STATUS_RUNNING && now != RQ_STATUS_PAUSED) {
+                rq_state_done(&st);
+                return rq_error_set_plain(reterr, ESRCH, "container not running");
+        }
+        _cleanup_close_ int pfd = init_pidfd(&st);
+        if (pfd < 0)
+                k = rq_error_set_plain(reterr, ESRCH, "container not running");
+        else if (all)
+                k = signal_pid_namespace(st.pid, sig, reterr);
+        else if (syscall(SYS_pidfd_send_signal, pfd, sig, NULL, 0) < 0)
+                k = rq_error_set(reterr, errno, "send signal %d to the container init", sig);
+        rq_state_done(&st);
+        return k;
+}
+
+int rq_container_delete(int root_fd, const char *id, bool force, rq_error **reterr)
+{
+        rq_state st;
+        rq_status now;
+        int k = rq_container_state(root_fd, id, &st, &now, reterr);
+        if (k < 0)
+                return k;
+        if (now != RQ_STATUS_STOPPED) {
+                if (!force) {
+                        k = rq_error_set_plain(reterr, EBUSY,
+                                               "cannot delete container %s that is not stopped: "
+                                               "%s",
+                                               id, rq_status_to_string(now));
+                        rq_state_done(&st);
+                        return k;
+                }
+                _cleanup_close_ int pfd = init_pidfd(&st);
+                if (pfd >= 0) {
+                        /* SIGKILL to the PID 1 of a namespace ends every process in it. */
+                        (void)signal_pid_namespace(st.pid, SIGKILL, NULL);
+                        struct pollfd p = { .fd = pfd, .events = POLLIN };
+                        if (poll(&p, 1, 10000) <= 0) {
+                                rq_state_done(&st);
+                                return rq_error_set_plain(reterr, ETIMEDOUT,
+                                                          "container %s did not die within 10 "
+                                                          "s of SIGKILL",
+                                                          id);
+                        }
+                }
+        }
+        rq_state_done(&st);
+        return rq_state_dir_remove(root_fd, id, reterr);
+}

@@ -1,0 +1,33 @@
+/* Container lifecycle for the OCI runtime (runtime.md): create, start, kill, delete, with
+ * state in the state root (state.h) and runc's wording where callers parse it ("container
+ * does not exist", "container not running", "cannot delete container X that is not
+ * stopped: running").
+ *
+ *   create  state dir (exclusive) -> config.json -> exec fifo -> spawn (the init waits on the
+ *           fifo) -> state "created"; on failure nothing is left: no state dir, no process
+ *   start   the container must be "created": write a byte to the fifo, the init execs
+ *   kill    signal the init (a pidfd, checked against the recorded start time), or with --all
+ *           every process in the container's PID namespace
+ *   delete  a stopped container, or any with force (SIGKILL to every process first) */
+#pragma once
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "lib/error.h"
+#include "lib/state.h"
+
+typedef struct rq_create_opts {
+        const char *id;
+        const char *bundle; /* absolute path */
+        const char *pid_file; /* write the init's pid there, or NULL */
+        bool start; /* run: no exec fifo, the program starts at once */
+} rq_create_opts;
+
+int rq_container_create(int root_fd, const rq_create_opts *o, pid_t *ret_pid, rq_error **reterr);
+int rq_container_start(int root_fd, const char *id, rq_error **reterr);
+int rq_container_kill(int root_fd, const char *id, int sig, bool all, rq_error **reterr);
+int rq_container_delete(int root_fd, const char *id, bool force, rq_error **reterr);
+/* Read a container's state (and its live status) under a shared lock. */
+int rq_container_state(int root_fd, const char *id, rq_state *ret, rq_status *ret_status,
+                       rq_error **reterr);

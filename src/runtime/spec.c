@@ -1,0 +1,104 @@
+/* rongqi-runtime spec | features. */
+#include <fcntl.h>
+#include <getopt.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "basic/fd-util.h"
+#include "basic/macro.h"
+#include "lib/ns.h"
+#include "lib/spec.h"
+#include "runtime/runtime.h"
+
+int cmd_spec(const runtime_globals *g, int argc, char **argv)
+{
+        static const struct option opts[] = {
+                { "bundle", required_argument, NULL, 'b' },
+                { "rootless", no_argument, NULL, 'r' },
+                { "help", no_argument, NULL, 'h' },
+                {},
+        };
+        const char *bundle = ".";
+        bool rootless = false;
+        int c;
+        opterr = 0;
+        while ((c = getopt_long_only(argc, argv, "+b:h", opts, NULL)) != -1) {
+                if (c == 'b')
+                        bundle = optarg;
+                else if (c == 'r')
+                        rootless = true;
+                else if (c == 'h') {
+                        printf("Usage: rongqi-runtime spec [-b DIR] [--rootless]\n\n"
+                               "Write a default config.json into DIR (default .).\n");
+                        return 0;
+                } else
+                        return runtime_usage("spec", "unknown option '%s'", argv[optind - 1]);
+        }
+        _cleanup_close_ int dir = open(bundle, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dir < 0) {
+                fprintf(stderr, "rongqi-runtime: bundle %s: %s\n", bundle, strerror(errno));
+                return 1;
+        }
+        _cleanup_free_ char *json = rq_spec_default(rootless);
+        if (!json)
+                return 1;
+        _cleanup_close_ int fd =
+                openat(dir, "config.json", O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+        if (fd < 0) {
+                fprintf(stderr, "rongqi-runtime: %s/config.json: %s\n", bundle,
+                        errno == EEXIST ? "file exists, remove it first" : strerror(errno));
+                return 1;
+        }
+        if (write_all(fd, json, strlen(json)) < 0 || write_all(fd, "\n", 1) < 0) {
+                fprintf(stderr, "rongqi-runtime: write config.json: %s\n", strerror(errno));
+                return 1;
+        }
+        return 0;
+}
+
+static json_t *string_array(const char *const *v, size_t n)
+{
+        json_t *a = json_array();
+        for (size_t i = 0; a && i < n; i++)
+                json_array_append_new(a, json_string(v[i]));
+        return a;
+}
+
+int cmd_features(const runtime_globals *g, int argc, char **argv)
+{
+        /* What rq_mount_options_parse() turns into mount flags or propagation. */
+        static const char *const mount_options[] = {
+                "async",      "atime",  "bind",     "defaults",    "dev",     "diratime",
+                "dirsync",    "exec",   "lazytime", "mand",        "noatime", "nodev",
+                "nodiratime", "noexec", "nosuid",   "private",     "rbind",   "relatime",
+                "remount",    "ro",     "rprivate", "rshared",     "rslave",  "runbindable",
+                "rw",         "shared", "slave",    "strictatime", "suid",    "sync",
+                "unbindable",
+        };
+        /* The spec's names, in the order of the namespace table in ns.h. */
+        static const char *const spec_ns_names[_RQ_NS_TYPE_MAX] = { "user",  "cgroup",  "ipc",
+                                                                    "uts",   "network", "pid",
+                                                                    "mount", "time" };
+        json_t *ns = json_array();
+        for (int t = 0; t < _RQ_NS_TYPE_MAX; t++)
+                if (rq_ns_supported((rq_ns_type)t))
+                        json_array_append_new(ns, json_string(spec_ns_names[t]));
+        json_t *o = json_pack("{s:s, s:s, s:o, s:o, s:{s:o, s:{s:b, s:b, s:b}, s:{s:b}, s:{s:b}}}",
+                              "ociVersionMin", "1.0.0", "ociVersionMax", "1.3.0", "hooks",
+                              json_array() /* none run yet */, "mountOptions",
+                              string_array(mount_options, ELEMENTSOF(mount_options)), "linux",
+                              "namespaces", ns, "cgroup", "v1", false, "v2", false, "systemd",
+                              false, "seccomp", "enabled", true, "apparmor", "enabled", false);
+        if (!o)
+                return 1;
+        char *text = json_dumps(o, JSON_INDENT(4) | JSON_PRESERVE_ORDER);
+        json_decref(o);
+        if (!text)
+                return 1;
+        printf("%s\n", text);
+        free(text);
+        return 0;
+}

@@ -1,0 +1,262 @@
+#!/usr/bin/env bats
+# rongqi-runtime (the OCI runtime subset built so far): the runc command line against a busybox
+# bundle, with runc as the oracle on the same bundle. Every test uses its own state roots and
+# cgroup parent, and deletes what it made.
+
+load helpers
+bats_require_minimum_version 1.5.0
+
+RT=${RONGQI_RUNTIME:-$(cd "$BATS_TEST_DIRNAME/../.." && pwd)/build/rongqi-runtime}
+
+setup_file() {
+	export BUNDLE_TEMPLATE="$BATS_FILE_TMPDIR/template"
+	mkdir -p "$BUNDLE_TEMPLATE"/rootfs/{bin,proc,dev,sys,tmp}
+	cp /bin/busybox "$BUNDLE_TEMPLATE/rootfs/bin/busybox"
+	for a in $(/bin/busybox --list); do
+		[ "$a" = busybox ] || ln -s busybox "$BUNDLE_TEMPLATE/rootfs/bin/$a"
+	done
+}
+
+setup() {
+	require_root
+	B="$BATS_TEST_TMPDIR/bundle"
+	cp -a "$BUNDLE_TEMPLATE" "$B"
+	ROOT="$BATS_TEST_TMPDIR/state"
+	RUNC_ROOT="$BATS_TEST_TMPDIR/runc-state"
+	CG="rongqi-test-$$-$BATS_TEST_NUMBER"
+	(cd "$B" && "$RT" spec)
+}
+
+teardown() {
+	local id
+	for id in $("$RT" --root "$ROOT" list -q 2>/dev/null); do
+		"$RT" --root "$ROOT" delete -f "$id" >/dev/null 2>&1 || true
+	done
+	if [ -d "$RUNC_ROOT" ]; then
+		for id in $(runc --root "$RUNC_ROOT" list -q 2>/dev/null); do
+			runc --root "$RUNC_ROOT" delete -f "$id" >/dev/null 2>&1 || true
+		done
+	fi
+	# runc made cgroups under our own parent only; remove the parent in every hierarchy.
+	find /sys/fs/cgroup -maxdepth 3 -type d -name "$CG" 2>/dev/null | while read -r d; do
+		find "$d" -depth -type d -exec rmdir {} \; 2>/dev/null || true
+	done
+}
+
+# set_config JQ_FILTER: edit the bundle's config.json. Every config gets a cgroupsPath under
+# the test's own parent (runc creates it; rongqi-runtime does not manage cgroups yet) and no
+# terminal, and loses the cgroup mount.
+set_config() {
+	jq --arg cg "/$CG/c" '.process.terminal = false | .linux.cgroupsPath = $cg | del(.hooks) |
+		.mounts |= map(select(.type != "cgroup" and .type != "cgroup2")) | '"$1" \
+		"$B/config.json" >"$B/config.new"
+	mv "$B/config.new" "$B/config.json"
+}
+
+# rt_detached ARGS...: a rongqi-runtime command that leaves a container running (create,
+# run -d): the container inherits stdio, so it gets files, not bats' capture pipe. Sets
+# status and output (stderr of the command).
+rt_detached() {
+	status=0
+	"$RT" --root "$ROOT" "$@" </dev/null >"$BATS_TEST_TMPDIR/ctr.out" 2>"$BATS_TEST_TMPDIR/ctr.err" || status=$?
+	output=$(cat "$BATS_TEST_TMPDIR/ctr.err")
+}
+
+# gone PID...: each process has exited (a zombie counts: its reaper is not ours to run).
+gone() {
+	local p s
+	for p in "$@"; do
+		s=$(ps -o stat= -p "$p" 2>/dev/null) || continue
+		[[ "$s" == Z* ]] || return 1
+	done
+}
+
+args() {
+	# args WORD...: process.args as a JSON array (one word per line: no newlines in words)
+	printf '%s\n' "$@" | jq -R . | jq -sc .
+}
+
+@test "run: the program is PID 1 with the config's hostname, and its exit code is run's" {
+	set_config ".process.args = $(args sh -c 'echo pid=$$; hostname; exit 3')"
+	run --separate-stderr "$RT" --root "$ROOT" run -b "$B" c1
+	[ "$status" -eq 3 ]
+	[ "${lines[0]}" = "pid=1" ]
+	[ "${lines[1]}" = "rongqi" ]
+	# run deletes the container after it exits
+	[ -z "$("$RT" --root "$ROOT" list -q)" ]
+}
+
+@test "oracle: ids, capabilities, no_new_privs, /dev, mounts and fds inside match runc's" {
+	local probe='id; hostname; grep -E "^(Cap|NoNewPrivs|Seccomp:)" /proc/self/status; ls /dev | sort | tr "\n" " "; echo; awk "{print \$2}" /proc/self/mounts | sort; (echo x > /proc/sys/kernel/domainname) 2>/dev/null || echo ro; ls /proc/self/fd | tr "\n" " "'
+	set_config ".process.args = $(args sh -c "$probe")"
+	run --separate-stderr "$RT" --root "$ROOT" run -b "$B" o1
+	[ "$status" -eq 0 ]
+	local ours=$output
+	run --separate-stderr runc --root "$RUNC_ROOT" run -b "$B" o1
+	[ "$status" -eq 0 ]
+	[ "$ours" = "$output" ] || { diff <(echo "$ours") <(echo "$output"); false; }
+}
+
+@test "create, start, state, kill, delete: the OCI state machine with runc's phrases" {
+	set_config ".process.args = $(args sh -c 'echo started; exec sleep 60')"
+	rt_detached create --pid-file "$B/pid" -b "$B" c2
+	[ "$status" -eq 0 ]
+	run "$RT" --root "$ROOT" state c2
+	[ "$(echo "$output" | jq -r .status)" = created ]
+	pid=$(echo "$output" | jq -r .pid)
+	[ "$pid" = "$(cat "$B/pid")" ]
+	[ "$(echo "$output" | jq -r .bundle)" = "$B" ]
+	# created: the init waits, the program has not run
+	[ "$(readlink /proc/$pid/exe)" != /bin/busybox ]
+	run "$RT" --root "$ROOT" start c2
+	[ "$status" -eq 0 ]
+	wait_for grep -q started "$BATS_TEST_TMPDIR/ctr.out"
+	run "$RT" --root "$ROOT" state c2
+	[ "$(echo "$output" | jq -r .status)" = running ]
+	run "$RT" --root "$ROOT" start c2
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"cannot start an already running container"* ]]
+	run "$RT" --root "$ROOT" delete c2
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"cannot delete container c2 that is not stopped: running"* ]]
+	run "$RT" --root "$ROOT" kill c2 KILL
+	[ "$status" -eq 0 ]
+	wait_for sh -c "'$RT' --root '$ROOT' state c2 | jq -e '.status == \"stopped\"' >/dev/null"
+	run "$RT" --root "$ROOT" kill c2
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"container not running"* ]]
+	run "$RT" --root "$ROOT" delete c2
+	[ "$status" -eq 0 ]
+	run "$RT" --root "$ROOT" state c2
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"container does not exist"* ]]
+	[ ! -e "$ROOT/c2" ]
+}
+
+@test "delete -f of a running container kills every process in it" {
+	set_config ".process.args = $(args sh -c 'sleep 60 & sleep 60 & exec sleep 61')"
+	rt_detached run -d -b "$B" c3
+	[ "$status" -eq 0 ]
+	pid=$("$RT" --root "$ROOT" state c3 | jq -r .pid)
+	wait_for sh -c "[ \$(pgrep -c -f '^sleep 6[01]') -ge 3 ]"
+	run "$RT" --root "$ROOT" delete -f c3
+	[ "$status" -eq 0 ]
+	wait_for gone $pid
+	[ ! -e "$ROOT/c3" ]
+}
+
+@test "kill --all signals every process of the container, kill NAME and number forms work" {
+	set_config ".process.args = $(args sh -c 'sleep 60 & sleep 61 & wait')"
+	rt_detached run -d -b "$B" c4
+	[ "$status" -eq 0 ]
+	pid=$("$RT" --root "$ROOT" state c4 | jq -r .pid)
+	wait_for sh -c "pgrep -P $pid >/dev/null"
+	child=$(pgrep -P "$pid")
+	run "$RT" --root "$ROOT" kill --all c4 SIGKILL
+	[ "$status" -eq 0 ]
+	wait_for gone $child
+	run "$RT" --root "$ROOT" kill c4 NOSUCHSIGNAL
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"unknown signal"* ]]
+	rt_detached run -d -b "$B" c5
+	run "$RT" --root "$ROOT" kill c5 9
+	[ "$status" -eq 0 ]
+	wait_for sh -c "'$RT' --root '$ROOT' state c5 | jq -e '.status == \"stopped\"' >/dev/null"
+}
+
+@test "a missing program fails create in runc's words and leaves no state or process" {
+	set_config ".process.args = $(args no-such-program-rq)"
+	rt_detached create -b "$B" c5
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"exec no-such-program-rq: executable file not found in \$PATH"* ]]
+	[ ! -e "$ROOT/c5" ]
+	[ -z "$("$RT" --root "$ROOT" list -q)" ]
+}
+
+@test "--log FILE --log-format json: the error is a JSON line with level error, as containerd reads" {
+	run "$RT" --root "$ROOT" --log "$B/log.json" --log-format json start nope
+	[ "$status" -eq 1 ]
+	line=$(tail -n1 "$B/log.json")
+	[ "$(echo "$line" | jq -r .level)" = error ]
+	[[ "$(echo "$line" | jq -r .msg)" == *"container does not exist: nope"* ]]
+	echo "$line" | jq -e '.time | test("^[0-9]{4}-")'
+	# and the person at the terminal still sees it
+	[[ "$output" == *"container does not exist: nope"* ]]
+}
+
+@test "a user namespace from uidMappings: root inside is an unprivileged uid outside" {
+	# Root of the user namespace is host uid 300000: the bundle's path must be searchable by it
+	# (BATS_TEST_TMPDIR is not).
+	local shared
+	shared=$(mktemp -d /tmp/rq-runtime-userns.XXXXXX)
+	chmod 755 "$shared"
+	cp -a "$B" "$shared/bundle"
+	B="$shared/bundle"
+	set_config '.linux.namespaces += [{"type": "user"}] |
+		.linux.uidMappings = [{"containerID": 0, "hostID": 300000, "size": 65536}] |
+		.linux.gidMappings = [{"containerID": 0, "hostID": 300000, "size": 65536}] |
+		.process.args = ["sh", "-c", "id -u; cat /proc/self/uid_map; sleep 0.5"]'
+	run --separate-stderr "$RT" --root "$ROOT" run -b "$B" u1
+	[ "$status" -eq 0 ] || { echo "$stderr"; rm -rf "$shared"; false; }
+	[ "${lines[0]}" = 0 ]
+	[ "$(echo ${lines[1]})" = "0 300000 65536" ]
+	rm -rf "$shared"
+}
+
+@test "invalid config.json: the error names the JSON path" {
+	set_config '.process.rlimits = [{"type": "RLIMIT_FOO", "hard": 1, "soft": 1}]'
+	run "$RT" --root "$ROOT" run -b "$B" bad
+	[ "$status" -eq 1 ]
+	[[ "$output" == *'process.rlimits[0].type: unknown rlimit "RLIMIT_FOO"'* ]]
+	[ ! -e "$ROOT/bad" ]
+}
+
+@test "spec writes a config.json runc accepts, and refuses to overwrite one" {
+	run "$RT" spec -b "$B"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"file exists"* ]]
+	set_config ".process.args = [\"true\"]"
+	run runc --root "$RUNC_ROOT" run -b "$B" s1
+	[ "$status" -eq 0 ]
+	rm "$B/config.json"
+	"$RT" spec --rootless -b "$B"
+	jq -e '.linux.namespaces | map(.type) | index("user")' "$B/config.json"
+}
+
+@test "features prints JSON with the supported OCI versions and namespaces; --version names the spec" {
+	run "$RT" features
+	[ "$status" -eq 0 ]
+	[ "$(echo "$output" | jq -r .ociVersionMax)" = 1.3.0 ]
+	echo "$output" | jq -e '.linux.namespaces | index("pid")'
+	run "$RT" --version
+	[[ "${lines[0]}" == "rongqi-runtime version "* ]]
+	[ "${lines[1]}" = "spec: 1.3.0" ]
+}
+
+@test "what this version cannot do yet is refused by name: hooks, terminal" {
+	set_config '.hooks = {"prestart": [{"path": "/bin/true"}]}'
+	run "$RT" --root "$ROOT" run -b "$B" h1
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"hooks.prestart: hooks are not run by this version"* ]]
+	set_config '.process.terminal = true'
+	jq '.process.terminal = true' "$B/config.json" >"$B/c" && mv "$B/c" "$B/config.json"
+	run "$RT" --root "$ROOT" run -b "$B" t1
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"process.terminal: terminals (--console-socket) are not supported"* ]]
+	[ -z "$("$RT" --root "$ROOT" list -q)" ]
+}
+
+@test "bad input: unknown command, missing id, unknown option, --systemd-cgroup without systemd" {
+	run "$RT" frobnicate
+	[ "$status" -eq 1 ]
+	[[ "$output" == *'unknown command "frobnicate"'* ]]
+	run "$RT" --root "$ROOT" start
+	[ "$status" -eq 1 ]
+	[[ "$output" == *'"start" requires a container id'* ]]
+	run "$RT" --root "$ROOT" delete --bogus x
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"unknown option '--bogus'"* ]]
+	run "$RT" --systemd-cgroup --root "$ROOT" list
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"--systemd-cgroup"* ]]
+}
