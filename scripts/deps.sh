@@ -9,8 +9,8 @@ build_pkgs=(gcc clang meson ninja-build pkg-config libjansson-dev libcap-dev lib
 # clang-format checks the style; man-db renders the man pages; jq reads JSON output; strace
 # checks which syscalls nsenter makes; runc is the OCI runtime oracle.
 test_pkgs=(bats util-linux procps uidmap libclang-rt-14-dev clang-format man-db jq passwd strace runc)
-# Benchmarks: hyperfine times the commands side by side.
-bench_pkgs=(hyperfine)
+# Benchmarks: hyperfine times the commands side by side; crun is a peer runtime.
+bench_pkgs=(hyperfine crun)
 
 want=("${build_pkgs[@]}" "${test_pkgs[@]}" "${bench_pkgs[@]}")
 missing=()
