@@ -97,9 +97,7 @@ static const char *env_get(char *const *env, const char *name)
         return NULL;
 }
 
-/* execve through the container's PATH (execvpe would search the runtime's own). With
- * check_only, only look: 0 when an executable file is found. */
-static int exec_program(char *const *args, char *const *env, bool check_only)
+int rq_exec_program(char *const *args, char *const *env, bool check_only)
 {
         static char *const no_env[] = { NULL };
         char *const *envp = env ? env : no_env;
@@ -131,8 +129,7 @@ static int exec_program(char *const *args, char *const *env, bool check_only)
         return err;
 }
 
-/* runc's words for a failed exec: podman turns them into exit codes 127 and 126. */
-static int exec_error(const char *arg0, int err, rq_error **reterr)
+int rq_exec_error(const char *arg0, int err, rq_error **reterr)
 {
         if (err == ENOENT)
                 return rq_error_set_plain(reterr, ENOENT,
@@ -165,8 +162,8 @@ static int setup(const rq_init_ctx *c, rq_error **reterr)
         int keep[] = { c->sync_fd, c->exec_fifo_fd };
         if ((k = close_all_fds_except(3, keep, c->exec_fifo_fd >= 0 ? 2 : 1)) < 0)
                 return rq_error_set(reterr, k, "close the runtime's file descriptors");
-        if ((k = exec_program(s->process->args, s->process->env, true)) < 0)
-                return exec_error(s->process->args[0], -k, reterr);
+        if ((k = rq_exec_program(s->process->args, s->process->env, true)) < 0)
+                return rq_exec_error(s->process->args[0], -k, reterr);
         if (c->seccomp && (k = rq_seccomp_load(c->seccomp, NULL, reterr)) < 0)
                 return k;
         if ((k = rq_sync_send(c->sync_fd, RQ_SYNC_INIT_READY, NULL, 0, NULL, 0)) < 0)
@@ -190,8 +187,8 @@ _Noreturn void rq_init_run(const rq_init_ctx *c)
                 (void)rq_sync_send_error(c->sync_fd, e);
                 _exit(1);
         }
-        int err = -exec_program(c->spec->process->args, c->spec->process->env, false);
-        exec_error(c->spec->process->args[0], err, &e);
+        int err = -rq_exec_program(c->spec->process->args, c->spec->process->env, false);
+        rq_exec_error(c->spec->process->args[0], err, &e);
         (void)rq_sync_send_error(c->sync_fd, e);
         _exit(err == ENOENT ? 127 : 126);
 }

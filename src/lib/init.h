@@ -18,5 +18,11 @@ typedef struct rq_init_ctx {
         int exec_fifo_fd; /* O_RDWR fd of the exec fifo (create), or -1 (run) */
 } rq_init_ctx;
 
+/* execve through the container's PATH from env (execvpe would search the runtime's own); with
+ * check_only, only look: 0 when an executable file is found. Returns -errno. */
+int rq_exec_program(char *const *args, char *const *env, bool check_only);
+/* runc's words for a failed exec (podman turns them into exit codes 127 and 126). */
+int rq_exec_error(const char *arg0, int err, rq_error **reterr);
+
 /* Never returns: execs the container program or exits after reporting the error. */
 _Noreturn void rq_init_run(const rq_init_ctx *c);

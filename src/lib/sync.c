@@ -252,8 +252,7 @@ int rq_sync_send_error(int sock, const rq_error *e)
         return rq_sync_send(sock, RQ_SYNC_ERROR, buf, len, NULL, 0);
 }
 
-/* An ERROR message's chain becomes *reterr (on top of whatever it held); returns its errno. */
-static int take_error(const char *payload, size_t len, rq_error **reterr)
+int rq_sync_take_error(const char *payload, size_t len, rq_error **reterr)
 {
         rq_error *child = NULL;
         if (rq_error_deserialize(payload, len, &child) < 0)
@@ -284,7 +283,7 @@ int rq_sync_wait_exec(int sock, rq_error **reterr)
         if (r < 0)
                 return rq_error_set(reterr, r, "waiting for the container program to start");
         if (got == RQ_SYNC_ERROR)
-                return take_error(payload, len, reterr);
+                return rq_sync_take_error(payload, len, reterr);
         return rq_error_set_plain(reterr, EPROTO,
                                   "protocol error: expected the exec or an error from the "
                                   "container init, got %s",
@@ -311,7 +310,7 @@ int rq_sync_expect(int sock, rq_sync_msg want, int *ret_fds, size_t *ret_n_fds, 
                 *ret_n_fds = 0;
         }
         if (got == RQ_SYNC_ERROR)
-                return take_error(payload, len, reterr);
+                return rq_sync_take_error(payload, len, reterr);
         if (got != want)
                 return rq_error_set_plain(reterr, EPROTO,
                                           "protocol error: expected %s from the container init, "

@@ -64,6 +64,10 @@ int rq_sync_expect(int sock, rq_sync_msg want, int *ret_fds, size_t *ret_n_fds, 
  * child's error when it reports one instead. */
 int rq_sync_wait_exec(int sock, rq_error **reterr);
 
+/* The payload of an ERROR message becomes *reterr (on top of whatever it held); returns its
+ * -errno. */
+int rq_sync_take_error(const char *payload, size_t len, rq_error **reterr);
+
 /* Serialisation of rq_error chains (exposed for tests). */
 int rq_error_serialize(const rq_error *e, char **ret, size_t *ret_len);
 int rq_error_deserialize(const char *buf, size_t len, rq_error **ret);

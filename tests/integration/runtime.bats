@@ -233,6 +233,63 @@ args() {
 	[ "${lines[1]}" = "spec: 1.3.0" ]
 }
 
+@test "exec: the process joins every namespace of the init and is born in its PID namespace" {
+	set_config ".process.args = $(args sleep 60)"
+	rt_detached run -d -b "$B" x1
+	[ "$status" -eq 0 ]
+	init=$("$RT" --root "$ROOT" state x1 | jq -r .pid)
+	run "$RT" --root "$ROOT" exec x1 sh -c 'echo $$; hostname; for t in ipc mnt net pid uts; do readlink /proc/self/ns/$t; done; ls /proc/self/fd | tr "\n" " "'
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" != 1 ]
+	[ "${lines[1]}" = rongqi ]
+	local i=2 t
+	for t in ipc mnt net pid uts; do
+		[ "${lines[$i]}" = "$(readlink /proc/$init/ns/$t)" ]
+		i=$((i + 1))
+	done
+	[ "${lines[7]}" = "0 1 2 3 " ]
+	run "$RT" --root "$ROOT" exec x1 sh -c 'exit 42'
+	[ "$status" -eq 42 ]
+}
+
+@test "exec: -u, --cwd, -e, --cap and -p, with capabilities as runc gives them" {
+	set_config ".process.args = $(args sleep 60)"
+	rt_detached run -d -b "$B" x2
+	run "$RT" --root "$ROOT" exec -u 1000:1001 --cwd /tmp -e FOO=bar -e PATH=/bin x2 sh -c 'id; pwd; echo $FOO'
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "uid=1000 gid=1001" ]
+	[ "${lines[1]}" = /tmp ]
+	[ "${lines[2]}" = bar ]
+	run "$RT" --root "$ROOT" exec --cap CAP_SYS_ADMIN x2 grep CapBnd /proc/self/status
+	[ "$(( 0x$(echo "$output" | awk '{print $2}') >> 21 & 1 ))" = 1 ]
+	echo '{"args": ["sh", "-c", "echo from-process-file"], "cwd": "/", "user": {"uid": 0, "gid": 0}, "env": ["PATH=/bin"]}' >"$BATS_TEST_TMPDIR/p.json"
+	run "$RT" --root "$ROOT" exec -p "$BATS_TEST_TMPDIR/p.json" x2
+	[ "$output" = from-process-file ] || { echo "got: $output"; false; }
+	# capabilities of a root and a non-root exec: as runc's on the same bundle
+	runc --root "$RUNC_ROOT" run -d -b "$B" r2 </dev/null >"$BATS_TEST_TMPDIR/r2.out" 2>&1
+	for u in 0 1000; do
+		want=$(runc --root "$RUNC_ROOT" exec -u $u r2 grep -E '^(Cap|NoNewPrivs)' /proc/self/status)
+		got=$("$RT" --root "$ROOT" exec -u $u x2 grep -E '^(Cap|NoNewPrivs)' /proc/self/status)
+		[ "$got" = "$want" ] || { echo "uid $u"; diff <(echo "$got") <(echo "$want"); false; }
+	done
+}
+
+@test "exec: a missing program, a stopped container and a bad --user are refused in words" {
+	set_config ".process.args = $(args sleep 60)"
+	rt_detached run -d -b "$B" x3
+	run "$RT" --root "$ROOT" exec x3 no-such-program-rq
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"exec no-such-program-rq: executable file not found in \$PATH"* ]]
+	run "$RT" --root "$ROOT" exec -u nobody-rq-x x3 true
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"--user nobody-rq-x: expected UID[:GID]"* ]]
+	"$RT" --root "$ROOT" kill x3 KILL
+	wait_for sh -c "'$RT' --root '$ROOT' state x3 | jq -e '.status == \"stopped\"' >/dev/null"
+	run "$RT" --root "$ROOT" exec x3 true
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"cannot exec in a stopped container"* ]]
+}
+
 @test "what this version cannot do yet is refused by name: hooks, terminal" {
 	set_config '.hooks = {"prestart": [{"path": "/bin/true"}]}'
 	run "$RT" --root "$ROOT" run -b "$B" h1
