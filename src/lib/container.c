@@ -189,8 +189,8 @@ int rq_container_start(int root_fd, const char *id, rq_error **reterr)
         return k;
 }
 
-/* Every process in the PID namespace of pid (its init): found by namespace inode in /proc. */
-static int signal_pid_namespace(pid_t init, int sig, rq_error **reterr)
+/* Every process in the PID namespace of init (host pids, ascending): by namespace inode. */
+static int pid_namespace_members(pid_t init, pid_t **ret, size_t *ret_n, rq_error **reterr)
 {
         uint64_t want;
         if (rq_ns_inode(init, RQ_NS_PID, false, &want) < 0)
@@ -198,6 +198,9 @@ static int signal_pid_namespace(pid_t init, int sig, rq_error **reterr)
         DIR *d = opendir("/proc");
         if (!d)
                 return rq_error_set(reterr, errno, "read /proc");
+        pid_t *l = NULL;
+        size_t n = 0, alloc = 0;
+        int k = 0;
         for (struct dirent *de; (de = readdir(d));) {
                 char *end;
                 long p = strtol(de->d_name, &end, 10);
@@ -205,10 +208,40 @@ static int signal_pid_namespace(pid_t init, int sig, rq_error **reterr)
                 if (*end || p <= 0 || rq_ns_inode((pid_t)p, RQ_NS_PID, false, &ino) < 0 ||
                     ino != want)
                         continue;
-                (void)kill((pid_t)p, sig);
+                if (n == alloc) {
+                        pid_t *nl = realloc(l, (alloc = alloc ? alloc * 2 : 16) * sizeof(pid_t));
+                        if (!nl) {
+                                k = rq_error_set(reterr, ENOMEM, "list the container's processes");
+                                break;
+                        }
+                        l = nl;
+                }
+                l[n++] = (pid_t)p;
         }
         closedir(d);
+        if (k < 0) {
+                free(l);
+                return k;
+        }
+        for (size_t i = 1; i < n; i++) /* /proc lists in pid order already; keep it sure */
+                for (size_t j = i; j > 0 && l[j - 1] > l[j]; j--) {
+                        pid_t t = l[j];
+                        l[j] = l[j - 1];
+                        l[j - 1] = t;
+                }
+        *ret = l;
+        *ret_n = n;
         return 0;
+}
+
+static int signal_pid_namespace(pid_t init, int sig, rq_error **reterr)
+{
+        _cleanup_free_ pid_t *l = NULL;
+        size_t n;
+        int k = pid_namespace_members(init, &l, &n, reterr);
+        for (size_t i = 0; k >= 0 && i < n; i++)
+                (void)kill(l[i], sig);
+        return k;
 }
 
 /* A pidfd of the recorded init, only if it is still the same process. */
@@ -242,6 +275,24 @@ int rq_container_kill(int root_fd, const char *id, int sig, bool all, rq_error *
                 k = signal_pid_namespace(st.pid, sig, reterr);
         else if (syscall(SYS_pidfd_send_signal, pfd, sig, NULL, 0) < 0)
                 k = rq_error_set(reterr, errno, "send signal %d to the container init", sig);
+        rq_state_done(&st);
+        return k;
+}
+
+int rq_container_pids(int root_fd, const char *id, pid_t **ret, size_t *ret_n, rq_error **reterr)
+{
+        rq_state st;
+        rq_status now;
+        int k = rq_container_state(root_fd, id, &st, &now, reterr);
+        if (k < 0)
+                return k;
+        if (now == RQ_STATUS_STOPPED || now == RQ_STATUS_CREATING) {
+                *ret = NULL;
+                *ret_n = 0;
+                rq_state_done(&st);
+                return 0;
+        }
+        k = pid_namespace_members(st.pid, ret, ret_n, reterr);
         rq_state_done(&st);
         return k;
 }

@@ -28,6 +28,9 @@ int rq_container_create(int root_fd, const rq_create_opts *o, pid_t *ret_pid, rq
 int rq_container_start(int root_fd, const char *id, rq_error **reterr);
 int rq_container_kill(int root_fd, const char *id, int sig, bool all, rq_error **reterr);
 int rq_container_delete(int root_fd, const char *id, bool force, rq_error **reterr);
+/* The host pids of every process in the container (its PID namespace), ascending; none for a
+ * stopped container. Free *ret. */
+int rq_container_pids(int root_fd, const char *id, pid_t **ret, size_t *ret_n, rq_error **reterr);
 /* Read a container's state (and its live status) under a shared lock. */
 int rq_container_state(int root_fd, const char *id, rq_state *ret, rq_status *ret_status,
                        rq_error **reterr);

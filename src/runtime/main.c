@@ -22,6 +22,7 @@ static const struct {
         { "start", cmd_start, "start the program of a created container" },
         { "run", cmd_run, "create and start a container" },
         { "exec", cmd_exec, "run one more process in a running container" },
+        { "ps", cmd_ps, "list the processes of a container" },
         { "state", cmd_state, "print the state of a container as JSON" },
         { "list", cmd_list, "list the containers of this state root" },
         { "kill", cmd_kill, "send a signal to a container's init (or all its processes)" },

@@ -290,6 +290,23 @@ args() {
 	[[ "$output" == *"cannot exec in a stopped container"* ]]
 }
 
+@test "ps: the container's processes as a table from the host's ps, or their pids as JSON" {
+	set_config ".process.args = $(args sh -c 'sleep 50 & exec sleep 60')"
+	rt_detached run -d -b "$B" p1
+	init=$("$RT" --root "$ROOT" state p1 | jq -r .pid)
+	wait_for sh -c "[ \$('$RT' --root '$ROOT' ps --format json p1 | jq length) -eq 2 ]"
+	run "$RT" --root "$ROOT" ps --format json p1
+	[ "$(echo "$output" | jq -c 'map(tostring) | index("'"$init"'")')" != null ]
+	run "$RT" --root "$ROOT" ps p1 -o pid,comm
+	[ "$status" -eq 0 ]
+	[[ "${lines[0]}" == *PID*COMMAND* ]]
+	[ "${#lines[@]}" -eq 3 ]
+	[[ "$output" == *"$init sleep"* ]]
+	run "$RT" --root "$ROOT" ps nope
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"container does not exist"* ]]
+}
+
 @test "what this version cannot do yet is refused by name: hooks, terminal" {
 	set_config '.hooks = {"prestart": [{"path": "/bin/true"}]}'
 	run "$RT" --root "$ROOT" run -b "$B" h1
