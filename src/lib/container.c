@@ -18,6 +18,7 @@
 #include "basic/fd-util.h"
 #include "basic/macro.h"
 #include "basic/string-util.h"
+#include "lib/hooks.h"
 #include "lib/log.h"
 #include "lib/ns.h"
 #include "lib/spawn.h"
@@ -50,12 +51,6 @@ static int write_pid_file(const char *path, pid_t pid, rq_error **reterr)
 /* What this version cannot do yet is refused, or said, never silently dropped. */
 static int check_supported(const rq_spec *spec, rq_error **reterr)
 {
-        for (int h = 0; spec->hooks && h < _RQ_HOOK_KIND_MAX; h++)
-                if (spec->hooks->list[h].n_hooks > 0)
-                        return rq_error_set_plain(reterr, EOPNOTSUPP,
-                                                  "hooks.%s: hooks are not run by this version "
-                                                  "of rongqi-runtime",
-                                                  rq_hook_kind_to_string((rq_hook_kind)h));
         if (spec->process && spec->process->terminal)
                 return rq_error_set_plain(reterr, EOPNOTSUPP,
                                           "process.terminal: terminals (--console-socket) are "
@@ -64,6 +59,57 @@ static int check_supported(const rq_spec *spec, rq_error **reterr)
                 rq_warn("linux.resources and linux.cgroupsPath are not applied by this version "
                         "of rongqi-runtime: the container runs in the caller's cgroup");
         return 0;
+}
+
+/* The runtime's hooks at create, once the init's namespaces exist: prestart, createRuntime. */
+typedef struct create_hooks {
+        const rq_spec *spec;
+        rq_state *state;
+} create_hooks;
+
+static int run_create_hooks(pid_t pid, void *userdata, char **ret_state_json, rq_error **reterr)
+{
+        create_hooks *h = userdata;
+        h->state->pid = pid;
+        _cleanup_free_ char *json = rq_state_to_json(h->state, RQ_STATUS_CREATING);
+        if (!json)
+                return rq_error_set(reterr, ENOMEM, "state for hooks");
+        int k;
+        if ((k = rq_hooks_run(h->spec, RQ_HOOK_PRESTART, json, reterr)) < 0 ||
+            (k = rq_hooks_run(h->spec, RQ_HOOK_CREATE_RUNTIME, json, reterr)) < 0)
+                return k;
+        *ret_state_json = TAKE_PTR(json);
+        return 0;
+}
+
+/* poststart and poststop: a failure is only a warning (runtime.md). */
+static void run_post_hooks(const rq_spec *spec, rq_hook_kind kind, const rq_state *st,
+                           rq_status status)
+{
+        if (!rq_hooks_any(spec, 1u << kind))
+                return;
+        _cleanup_free_ char *json = rq_state_to_json(st, status);
+        _cleanup_error_ rq_error *e = NULL;
+        if (json && rq_hooks_run(spec, kind, json, &e) < 0) {
+                _cleanup_free_ char *m = rq_error_format(e);
+                rq_warn("%s", m ? m : "a hook failed");
+        }
+}
+
+/* The config of a container's bundle, for its hooks; NULL if it cannot be read any more. */
+static rq_spec *load_bundle_spec(const rq_state *st)
+{
+        _cleanup_close_ int bundle =
+                st->bundle ? open(st->bundle, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -EBADF;
+        rq_spec *spec = NULL;
+        _cleanup_error_ rq_error *e = NULL;
+        if (bundle < 0 || rq_spec_load(bundle, "config.json", &spec, &e) < 0) {
+                rq_warn("container %s: cannot read %s/config.json any more: its poststart and "
+                        "poststop hooks are not run",
+                        st->id, st->bundle ? st->bundle : "?");
+                return NULL;
+        }
+        return spec;
 }
 
 int rq_container_create(int root_fd, const rq_create_opts *o, pid_t *ret_pid, rq_error **reterr)
@@ -115,7 +161,8 @@ int rq_container_create(int root_fd, const rq_create_opts *o, pid_t *ret_pid, rq
                 .annotations = NULL,
         };
         if ((k = rq_state_write(dir, &st, reterr)) < 0 ||
-            (k = rq_spawn(spec, o->bundle, fifo, &pid, reterr)) < 0)
+            (k = rq_spawn(spec, o->bundle, fifo, run_create_hooks,
+                          &(create_hooks){ .spec = spec, .state = &st }, &pid, reterr)) < 0)
                 goto fail;
         st.pid = pid;
         bool zombie;
@@ -127,6 +174,8 @@ int rq_container_create(int root_fd, const rq_create_opts *o, pid_t *ret_pid, rq
         if ((k = rq_state_write(dir, &st, reterr)) < 0 ||
             (o->pid_file && (k = write_pid_file(o->pid_file, pid, reterr)) < 0))
                 goto fail_kill;
+        if (o->start)
+                run_post_hooks(spec, RQ_HOOK_POSTSTART, &st, RQ_STATUS_RUNNING);
         *ret_pid = pid;
         return 0;
 fail_kill:
@@ -185,6 +234,11 @@ int rq_container_start(int root_fd, const char *id, rq_error **reterr)
         (void)unlinkat(dir, EXEC_FIFO, 0);
         st.status = RQ_STATUS_RUNNING;
         k = rq_state_write(dir, &st, reterr);
+        if (k >= 0) {
+                _cleanup_(rq_spec_freep) rq_spec *spec = load_bundle_spec(&st);
+                if (spec)
+                        run_post_hooks(spec, RQ_HOOK_POSTSTART, &st, RQ_STATUS_RUNNING);
+        }
         rq_state_done(&st);
         return k;
 }
@@ -327,6 +381,10 @@ int rq_container_delete(int root_fd, const char *id, bool force, rq_error **rete
                         }
                 }
         }
+        _cleanup_(rq_spec_freep) rq_spec *spec = load_bundle_spec(&st);
+        k = rq_state_dir_remove(root_fd, id, reterr);
+        if (k >= 0 && spec)
+                run_post_hooks(spec, RQ_HOOK_POSTSTOP, &st, RQ_STATUS_STOPPED);
         rq_state_done(&st);
-        return rq_state_dir_remove(root_fd, id, reterr);
+        return k;
 }

@@ -3,15 +3,16 @@
  *   1. wait for the parent to write the id maps (a new user namespace starts unmapped), then
  *      become root in it: files and mounts made during setup must have mapped owners
  *   2. join the namespaces given by path (user first: it decides what the others may do)
- *   3. hostname and domainname
+ *   3. hostname and domainname; with hooks: ask the runtime to run prestart and createRuntime
+ *      (our namespaces exist now), and get the state JSON for our own hooks
  *   4. the filesystem, still seeing the host: propagation and self bind of the rootfs, the
  *      config's mounts, /dev, sysctls (before /proc/sys turns read-only), masked and read-only
- *      paths, then pivot_root and a read-only root
+ *      paths, createContainer hooks (still seeing the host), then pivot_root, read-only root
  *   5. process attributes: rlimits .. user .. capabilities .. no_new_privs (process-attrs.h)
  *   6. working directory, environment, no fd but the sync socket left open
- *   7. seccomp, last: from here on the filter applies
  *   8. check that process.args[0] can be found (so `create` reports it), tell the parent we are
- *      ready; with an exec fifo (create), block reading it until `start` writes a byte; exec.
+ *      ready; with an exec fifo (create), block reading it until `start` writes a byte; then
+ *      startContainer hooks, seccomp (the very last step), exec.
  *      The sync socket is close-on-exec: the parent reads EOF when the exec worked, or the
  *      error when it did not. */
 #include "lib/init.h"
@@ -28,6 +29,7 @@
 #include "basic/macro.h"
 #include "basic/string-util.h"
 #include "lib/dev.h"
+#include "lib/hooks.h"
 #include "lib/mount.h"
 #include "lib/ns.h"
 #include "lib/pivot.h"
@@ -54,7 +56,14 @@ static int join_namespaces(const rq_spec *s, rq_error **reterr)
         return 0;
 }
 
-static int setup_filesystem(const rq_init_ctx *c, rq_error **reterr)
+bool rq_init_wants_hooks(const rq_spec *spec)
+{
+        return rq_hooks_any(spec, (1u << RQ_HOOK_PRESTART) | (1u << RQ_HOOK_CREATE_RUNTIME) |
+                                          (1u << RQ_HOOK_CREATE_CONTAINER) |
+                                          (1u << RQ_HOOK_START_CONTAINER));
+}
+
+static int setup_filesystem(const rq_init_ctx *c, const char *state, rq_error **reterr)
 {
         const rq_spec *s = c->spec;
         _cleanup_close_ int under = open(c->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -82,7 +91,8 @@ static int setup_filesystem(const rq_init_ctx *c, rq_error **reterr)
                           (k = rq_mount_readonly_paths(&r, s->linux_->readonly_paths,
                                                        s->linux_->n_readonly_paths, reterr)) < 0))
                 return k;
-        if ((k = rq_pivot_root(c->rootfs, reterr)) < 0)
+        if ((k = rq_hooks_run(s, RQ_HOOK_CREATE_CONTAINER, state, reterr)) < 0 ||
+            (k = rq_pivot_root(c->rootfs, reterr)) < 0)
                 return k;
         return rq_pivot_finish(s, reterr);
 }
@@ -142,6 +152,7 @@ int rq_exec_error(const char *arg0, int err, rq_error **reterr)
 static int setup(const rq_init_ctx *c, rq_error **reterr)
 {
         const rq_spec *s = c->spec;
+        _cleanup_free_ char *state = NULL;
         int k;
         if (c->userns_created &&
             ((k = rq_sync_send(c->sync_fd, RQ_SYNC_CHILD_READY, NULL, 0, NULL, 0)) < 0 ||
@@ -153,8 +164,13 @@ static int setup(const rq_init_ctx *c, rq_error **reterr)
                 return rq_error_hint(reterr, "linux.uidMappings and linux.gidMappings must map "
                                              "container id 0");
         }
-        if ((k = join_namespaces(s, reterr)) < 0 || (k = rq_hostname_apply(s, reterr)) < 0 ||
-            (k = setup_filesystem(c, reterr)) < 0 ||
+        if ((k = join_namespaces(s, reterr)) < 0 || (k = rq_hostname_apply(s, reterr)) < 0)
+                return k;
+        if (rq_init_wants_hooks(s) &&
+            ((k = rq_sync_send(c->sync_fd, RQ_SYNC_HOOKS, NULL, 0, NULL, 0)) < 0 ||
+             (k = rq_sync_expect_payload(c->sync_fd, RQ_SYNC_HOOKS_DONE, &state, reterr)) < 0))
+                return k;
+        if ((k = setup_filesystem(c, state ? state : "{}", reterr)) < 0 ||
             (k = rq_process_attrs_apply(s->process, s->linux_, reterr)) < 0)
                 return k;
         if (chdir(s->process->cwd) < 0)
@@ -164,8 +180,6 @@ static int setup(const rq_init_ctx *c, rq_error **reterr)
                 return rq_error_set(reterr, k, "close the runtime's file descriptors");
         if ((k = rq_exec_program(s->process->args, s->process->env, true)) < 0)
                 return rq_exec_error(s->process->args[0], -k, reterr);
-        if (c->seccomp && (k = rq_seccomp_load(c->seccomp, NULL, reterr)) < 0)
-                return k;
         if ((k = rq_sync_send(c->sync_fd, RQ_SYNC_INIT_READY, NULL, 0, NULL, 0)) < 0)
                 return k;
         if (c->exec_fifo_fd >= 0) {
@@ -175,6 +189,11 @@ static int setup(const rq_init_ctx *c, rq_error **reterr)
                 if (RETRY_EINTR(read(c->exec_fifo_fd, &b, 1)) != 1)
                         return rq_error_set(reterr, errno, "wait on the exec fifo");
         }
+        if ((k = rq_hooks_run(s, RQ_HOOK_START_CONTAINER, state ? state : "{}", reterr)) < 0)
+                return k;
+        /* The very last step: from here on the filter applies. */
+        if (c->seccomp && (k = rq_seccomp_load(c->seccomp, NULL, reterr)) < 0)
+                return k;
         return 0;
 }
 

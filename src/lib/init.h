@@ -24,5 +24,9 @@ int rq_exec_program(char *const *args, char *const *env, bool check_only);
 /* runc's words for a failed exec (podman turns them into exit codes 127 and 126). */
 int rq_exec_error(const char *arg0, int err, rq_error **reterr);
 
+/* Does the init stop to let the runtime run hooks (any prestart, createRuntime,
+ * createContainer or startContainer hook)? */
+bool rq_init_wants_hooks(const rq_spec *spec);
+
 /* Never returns: execs the container program or exits after reporting the error. */
 _Noreturn void rq_init_run(const rq_init_ctx *c);

@@ -50,8 +50,8 @@ static char *rootfs_path(const rq_spec *s, const char *bundle)
         return p[0] == '/' ? strdup(p) : strprintf("%s/%s", bundle, p);
 }
 
-int rq_spawn(const rq_spec *spec, const char *bundle, int exec_fifo_fd, pid_t *ret_pid,
-             rq_error **reterr)
+int rq_spawn(const rq_spec *spec, const char *bundle, int exec_fifo_fd, rq_spawn_hooks_fn hooks,
+             void *userdata, pid_t *ret_pid, rq_error **reterr)
 {
         if (!spec->process)
                 return rq_error_invalid(reterr, "process: required to start a container");
@@ -105,6 +105,24 @@ int rq_spawn(const rq_spec *spec, const char *bundle, int exec_fifo_fd, pid_t *r
                     (k = write_maps(spec, pid, reterr)) < 0 ||
                     (k = rq_sync_send(sock, RQ_SYNC_MAPS_DONE, NULL, 0, NULL, 0)) < 0)
                         goto fail;
+        }
+        if (rq_init_wants_hooks(spec)) {
+                _cleanup_free_ char *state = NULL;
+                if ((k = rq_sync_expect(sock, RQ_SYNC_HOOKS, NULL, NULL, reterr)) < 0)
+                        goto fail;
+                if (!hooks)
+                        state = strdup("{}");
+                else if ((k = hooks(pid, userdata, &state, reterr)) < 0)
+                        goto fail;
+                if (!state) {
+                        k = rq_error_set(reterr, ENOMEM, "hooks state");
+                        goto fail;
+                }
+                if ((k = rq_sync_send(sock, RQ_SYNC_HOOKS_DONE, state, strlen(state), NULL, 0)) <
+                    0) {
+                        rq_error_set(reterr, k, "send the state to the container init");
+                        goto fail;
+                }
         }
         if ((k = rq_sync_expect(sock, RQ_SYNC_INIT_READY, NULL, NULL, reterr)) < 0 ||
             (exec_fifo_fd < 0 && (k = rq_sync_wait_exec(sock, reterr)) < 0))

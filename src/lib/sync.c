@@ -290,7 +290,8 @@ int rq_sync_wait_exec(int sock, rq_error **reterr)
                                   rq_sync_msg_to_string(got));
 }
 
-int rq_sync_expect(int sock, rq_sync_msg want, int *ret_fds, size_t *ret_n_fds, rq_error **reterr)
+static int expect(int sock, rq_sync_msg want, int *ret_fds, size_t *ret_n_fds, char **ret_payload,
+                  rq_error **reterr)
 {
         rq_sync_msg got;
         _cleanup_free_ char *payload = NULL;
@@ -311,10 +312,22 @@ int rq_sync_expect(int sock, rq_sync_msg want, int *ret_fds, size_t *ret_n_fds, 
         }
         if (got == RQ_SYNC_ERROR)
                 return rq_sync_take_error(payload, len, reterr);
+        if (got == want && ret_payload)
+                *ret_payload = TAKE_PTR(payload);
         if (got != want)
                 return rq_error_set_plain(reterr, EPROTO,
                                           "protocol error: expected %s from the container init, "
                                           "got %s",
                                           rq_sync_msg_to_string(want), rq_sync_msg_to_string(got));
         return 0;
+}
+
+int rq_sync_expect(int sock, rq_sync_msg want, int *ret_fds, size_t *ret_n_fds, rq_error **reterr)
+{
+        return expect(sock, want, ret_fds, ret_n_fds, NULL, reterr);
+}
+
+int rq_sync_expect_payload(int sock, rq_sync_msg want, char **ret_payload, rq_error **reterr)
+{
+        return expect(sock, want, NULL, NULL, ret_payload, reterr);
 }

@@ -60,6 +60,9 @@ int rq_sync_send_error(int sock, const rq_error *e);
  * a protocol error naming what was expected. fds as in rq_sync_recv. */
 int rq_sync_expect(int sock, rq_sync_msg want, int *ret_fds, size_t *ret_n_fds, rq_error **reterr);
 
+/* The same, handing over the message's payload (malloc'd, NUL-terminated). */
+int rq_sync_expect_payload(int sock, rq_sync_msg want, char **ret_payload, rq_error **reterr);
+
 /* After INIT_READY: 0 when the socket closes (it is close-on-exec, so the exec worked), the
  * child's error when it reports one instead. */
 int rq_sync_wait_exec(int sock, rq_error **reterr);

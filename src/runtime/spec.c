@@ -69,6 +69,8 @@ static json_t *string_array(const char *const *v, size_t n)
 
 int cmd_features(const runtime_globals *g, int argc, char **argv)
 {
+        static const char *const hooks[] = { "prestart",       "createRuntime", "createContainer",
+                                             "startContainer", "poststart",     "poststop" };
         /* What rq_mount_options_parse() turns into mount flags or propagation. */
         static const char *const mount_options[] = {
                 "async",      "atime",  "bind",     "defaults",    "dev",     "diratime",
@@ -88,7 +90,7 @@ int cmd_features(const runtime_globals *g, int argc, char **argv)
                         json_array_append_new(ns, json_string(spec_ns_names[t]));
         json_t *o = json_pack("{s:s, s:s, s:o, s:o, s:{s:o, s:{s:b, s:b, s:b}, s:{s:b}, s:{s:b}}}",
                               "ociVersionMin", "1.0.0", "ociVersionMax", "1.3.0", "hooks",
-                              json_array() /* none run yet */, "mountOptions",
+                              string_array(hooks, ELEMENTSOF(hooks)), "mountOptions",
                               string_array(mount_options, ELEMENTSOF(mount_options)), "linux",
                               "namespaces", ns, "cgroup", "v1", false, "v2", false, "systemd",
                               false, "seccomp", "enabled", true, "apparmor", "enabled", false);

@@ -47,7 +47,7 @@ teardown() {
 # the test's own parent (runc creates it; rongqi-runtime does not manage cgroups yet) and no
 # terminal, and loses the cgroup mount.
 set_config() {
-	jq --arg cg "/$CG/c" '.process.terminal = false | .linux.cgroupsPath = $cg | del(.hooks) |
+	jq --arg cg "/$CG/c" '.process.terminal = false | .linux.cgroupsPath = $cg |
 		.mounts |= map(select(.type != "cgroup" and .type != "cgroup2")) | '"$1" \
 		"$B/config.json" >"$B/config.new"
 	mv "$B/config.new" "$B/config.json"
@@ -307,11 +307,55 @@ args() {
 	[[ "$output" == *"container does not exist"* ]]
 }
 
-@test "what this version cannot do yet is refused by name: hooks, terminal" {
-	set_config '.hooks = {"prestart": [{"path": "/bin/true"}]}'
-	run "$RT" --root "$ROOT" run -b "$B" h1
+@test "hooks: each kind runs at its moment, in its namespaces, with the state on stdin" {
+	H="$BATS_TEST_TMPDIR/hooks"
+	mkdir "$H"
+	hook() { jq -cn --arg c "$1" '{path: "/bin/sh", args: ["sh", "-c", $c]}'; }
+	set_config ".process.args = $(args sh -c 'cat /dev/shm/marker') | .hooks = {
+		prestart: [$(hook "cat > $H/prestart.json")],
+		createRuntime: [$(hook "cat > $H/createRuntime.json; readlink /proc/self/ns/mnt > $H/cr.mnt")],
+		createContainer: [$(hook "cat > $H/createContainer.json; readlink /proc/self/ns/mnt > $H/cc.mnt")],
+		startContainer: [$(hook "cat > /dev/shm/stdin; echo started-by-hook > /dev/shm/marker")],
+		poststart: [$(hook "cat > $H/poststart.json")],
+		poststop: [$(hook "cat > $H/poststop.json")]}"
+	run --separate-stderr "$RT" --root "$ROOT" run -b "$B" h1
+	[ "$status" -eq 0 ] || { echo "$stderr"; false; }
+	# startContainer ran inside the container, before the program
+	[ "$output" = started-by-hook ]
+	# the runtime's hooks: in our mount namespace, state "creating" with the init's pid
+	[ "$(cat "$H/cr.mnt")" = "$(readlink /proc/self/ns/mnt)" ]
+	[ "$(jq -r .status "$H/createRuntime.json")" = creating ]
+	[ "$(jq -r .id "$H/prestart.json")" = h1 ]
+	[ "$(jq -r .pid "$H/createRuntime.json")" -gt 1 ]
+	# createContainer: in the container's mount namespace
+	[ "$(cat "$H/cc.mnt")" != "$(readlink /proc/self/ns/mnt)" ]
+	[ "$(jq -r .pid "$H/createContainer.json")" = "$(jq -r .pid "$H/createRuntime.json")" ]
+	[ "$(jq -r .status "$H/poststart.json")" = running ]
+	[ "$(jq -r .status "$H/poststop.json")" = stopped ]
+}
+
+@test "hooks: a failing or hanging createRuntime hook fails create by name and leaves nothing" {
+	set_config '.hooks = {createRuntime: [{path: "/bin/sh", args: ["sh", "-c", "exit 3"]}]}'
+	rt_detached create -b "$B" h2
 	[ "$status" -eq 1 ]
-	[[ "$output" == *"hooks.prestart: hooks are not run by this version"* ]]
+	[[ "$output" == *"hooks.createRuntime[0] (/bin/sh): exit status 3"* ]]
+	[ -z "$("$RT" --root "$ROOT" list -q)" ]
+	set_config '.hooks = {prestart: [{path: "/bin/sleep", args: ["sleep", "30"], timeout: 1}]}'
+	rt_detached create -b "$B" h3
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"hooks.prestart[0] (/bin/sleep): timed out after 1 s, killed"* ]]
+	[ ! -e "$ROOT/h3" ]
+	! pgrep -f '^sleep 30$'
+}
+
+@test "hooks: a failing poststart hook is a warning, the container runs" {
+	set_config '.process.args = ["true"] | .hooks = {poststart: [{path: "/bin/false"}]}'
+	run --separate-stderr "$RT" --root "$ROOT" run -b "$B" h4
+	[ "$status" -eq 0 ]
+	[[ "$stderr" == *"warning: hooks.poststart[0] (/bin/false): exit status 1"* ]]
+}
+
+@test "what this version cannot do yet is refused by name: a terminal" {
 	set_config '.process.terminal = true'
 	jq '.process.terminal = true' "$B/config.json" >"$B/c" && mv "$B/c" "$B/config.json"
 	run "$RT" --root "$ROOT" run -b "$B" t1
