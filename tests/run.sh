@@ -85,7 +85,7 @@ run_units build gcc
 
 echo "# style"
 step "source tree is clang-formatted" bash -c \
-	'clang-format --dry-run --Werror $(git ls-files "src/*.c" "src/*.h" "tests/unit/*.c")'
+	'clang-format --dry-run --Werror $(git ls-files "src/*.c" "src/*.h" "tests/unit/*.c" "tests/helpers/*.c")'
 step "man pages render without warnings" bash -c \
 	'for m in docs/man/*.1; do out=$(LC_ALL=C MANWIDTH=80 man --warnings -l "$m" 2>&1 >/dev/null); [ -z "$out" ] || { echo "$m: $out"; exit 1; }; done'
 

@@ -51,10 +51,6 @@ static int write_pid_file(const char *path, pid_t pid, rq_error **reterr)
 /* What this version cannot do yet is refused, or said, never silently dropped. */
 static int check_supported(const rq_spec *spec, rq_error **reterr)
 {
-        if (spec->process && spec->process->terminal)
-                return rq_error_set_plain(reterr, EOPNOTSUPP,
-                                          "process.terminal: terminals (--console-socket) are "
-                                          "not supported by this version of rongqi-runtime");
         if (spec->linux_ && (spec->linux_->resources || spec->linux_->cgroups_path))
                 rq_warn("linux.resources and linux.cgroupsPath are not applied by this version "
                         "of rongqi-runtime: the container runs in the caller's cgroup");
@@ -161,8 +157,14 @@ int rq_container_create(int root_fd, const rq_create_opts *o, pid_t *ret_pid, rq
                 .annotations = NULL,
         };
         if ((k = rq_state_write(dir, &st, reterr)) < 0 ||
-            (k = rq_spawn(spec, o->bundle, fifo, run_create_hooks,
-                          &(create_hooks){ .spec = spec, .state = &st }, &pid, reterr)) < 0)
+            (k = rq_spawn(
+                     &(rq_spawn_opts){ .spec = spec,
+                                       .bundle = o->bundle,
+                                       .exec_fifo_fd = fifo,
+                                       .console_socket = o->console_socket,
+                                       .hooks = run_create_hooks,
+                                       .userdata = &(create_hooks){ .spec = spec, .state = &st } },
+                     &pid, reterr)) < 0)
                 goto fail;
         st.pid = pid;
         bool zombie;

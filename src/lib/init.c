@@ -8,8 +8,10 @@
  *   4. the filesystem, still seeing the host: propagation and self bind of the rootfs, the
  *      config's mounts, /dev, sysctls (before /proc/sys turns read-only), masked and read-only
  *      paths, createContainer hooks (still seeing the host), then pivot_root, read-only root
- *   5. process attributes: rlimits .. user .. capabilities .. no_new_privs (process-attrs.h)
- *   6. working directory, environment, no fd but the sync socket left open
+ *   5. with process.terminal: a pty from the container's own devpts (opened after pivot_root,
+ *      checked by fd to be devpts), the master sent to the runtime for --console-socket
+ *   6. process attributes: rlimits .. user .. capabilities .. no_new_privs (process-attrs.h)
+ *   7. working directory, no fd but the sync socket left open, the pty slave as stdio
  *   8. check that process.args[0] can be found (so `create` reports it), tell the parent we are
  *      ready; with an exec fifo (create), block reading it until `start` writes a byte; then
  *      startContainer hooks, seccomp (the very last step), exec.
@@ -18,6 +20,8 @@
 #include "lib/init.h"
 
 #include <fcntl.h>
+#include <linux/magic.h>
+#include <sys/stat.h>
 #include <grp.h>
 #include <sched.h>
 #include <stdio.h>
@@ -25,6 +29,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "basic/chase.h"
 #include "basic/fd-util.h"
 #include "basic/macro.h"
 #include "basic/string-util.h"
@@ -37,6 +42,7 @@
 #include "lib/rootfs-path.h"
 #include "lib/sync.h"
 #include "lib/sysctl.h"
+#include "lib/terminal.h"
 
 static int join_namespaces(const rq_spec *s, rq_error **reterr)
 {
@@ -149,6 +155,36 @@ int rq_exec_error(const char *arg0, int err, rq_error **reterr)
         return rq_error_set(reterr, err, "exec %s", arg0);
 }
 
+/* A pty from the container's devpts: the master goes to the runtime, the slave is returned. */
+static int open_terminal(const rq_init_ctx *c, rq_error **reterr)
+{
+        const rq_spec_process *p = c->spec->process;
+        _cleanup_close_ int master = rq_pty_open_master(AT_FDCWD, "/dev/pts/ptmx", reterr);
+        if (master < 0) {
+                rq_error_wrap(reterr, "process.terminal");
+                return rq_error_hint(reterr, "mount a devpts file system on /dev/pts "
+                                             "(options newinstance,ptmxmode=0666)");
+        }
+        if (fd_verify_kind(master, S_IFCHR, DEVPTS_SUPER_MAGIC) < 0)
+                return rq_error_set_plain(reterr, EXDEV,
+                                          "process.terminal: /dev/pts/ptmx is not "
+                                          "on a devpts file system: refused");
+        int slave = rq_pty_open_slave(master, reterr);
+        if (slave < 0)
+                return slave;
+        int k;
+        if ((p->console_size &&
+             (k = rq_pty_set_size(master, (uint16_t)p->console_size->height,
+                                  (uint16_t)p->console_size->width, reterr)) < 0) ||
+            (k = rq_sync_send(c->sync_fd, RQ_SYNC_CONSOLE_FD, NULL, 0, &master, 1)) < 0) {
+                close(slave);
+                return k < 0 && reterr && *reterr
+                               ? k
+                               : rq_error_set(reterr, k, "send the terminal to the runtime");
+        }
+        return slave;
+}
+
 static int setup(const rq_init_ctx *c, rq_error **reterr)
 {
         const rq_spec *s = c->spec;
@@ -170,14 +206,25 @@ static int setup(const rq_init_ctx *c, rq_error **reterr)
             ((k = rq_sync_send(c->sync_fd, RQ_SYNC_HOOKS, NULL, 0, NULL, 0)) < 0 ||
              (k = rq_sync_expect_payload(c->sync_fd, RQ_SYNC_HOOKS_DONE, &state, reterr)) < 0))
                 return k;
-        if ((k = setup_filesystem(c, state ? state : "{}", reterr)) < 0 ||
-            (k = rq_process_attrs_apply(s->process, s->linux_, reterr)) < 0)
+        if ((k = setup_filesystem(c, state ? state : "{}", reterr)) < 0)
+                return k;
+        _cleanup_close_ int slave = -EBADF;
+        if (s->process->terminal && (slave = open_terminal(c, reterr)) < 0)
+                return slave;
+        if ((k = rq_process_attrs_apply(s->process, s->linux_, reterr)) < 0)
                 return k;
         if (chdir(s->process->cwd) < 0)
                 return rq_error_set(reterr, errno, "process.cwd: chdir %s", s->process->cwd);
-        int keep[] = { c->sync_fd, c->exec_fifo_fd };
-        if ((k = close_all_fds_except(3, keep, c->exec_fifo_fd >= 0 ? 2 : 1)) < 0)
+        int keep[3] = { c->sync_fd };
+        size_t n_keep = 1;
+        if (c->exec_fifo_fd >= 0)
+                keep[n_keep++] = c->exec_fifo_fd;
+        if (slave >= 0)
+                keep[n_keep++] = slave;
+        if ((k = close_all_fds_except(3, keep, n_keep)) < 0)
                 return rq_error_set(reterr, k, "close the runtime's file descriptors");
+        if (slave >= 0 && (k = rq_pty_make_stdio(TAKE_FD(slave), reterr)) < 0)
+                return k;
         if ((k = rq_exec_program(s->process->args, s->process->env, true)) < 0)
                 return rq_exec_error(s->process->args[0], -k, reterr);
         if ((k = rq_sync_send(c->sync_fd, RQ_SYNC_INIT_READY, NULL, 0, NULL, 0)) < 0)

@@ -15,6 +15,7 @@
 #include "lib/init.h"
 #include "lib/ns.h"
 #include "lib/sync.h"
+#include "lib/terminal.h"
 
 static int spec_map(const rq_spec_idmap *m, size_t n, rq_idmap *ret, const char *what,
                     rq_error **reterr)
@@ -50,11 +51,17 @@ static char *rootfs_path(const rq_spec *s, const char *bundle)
         return p[0] == '/' ? strdup(p) : strprintf("%s/%s", bundle, p);
 }
 
-int rq_spawn(const rq_spec *spec, const char *bundle, int exec_fifo_fd, rq_spawn_hooks_fn hooks,
-             void *userdata, pid_t *ret_pid, rq_error **reterr)
+int rq_spawn(const rq_spawn_opts *o, pid_t *ret_pid, rq_error **reterr)
 {
+        const rq_spec *spec = o->spec;
+        const char *bundle = o->bundle;
+        int exec_fifo_fd = o->exec_fifo_fd;
         if (!spec->process)
                 return rq_error_invalid(reterr, "process: required to start a container");
+        if (spec->process->terminal && !o->console_socket)
+                return rq_error_invalid(reterr, "process.terminal is set: give --console-socket "
+                                                "to receive the terminal (this version does not "
+                                                "relay one itself)");
         if (!rq_spec_namespace_find(spec, RQ_NS_MNT))
                 return rq_error_invalid(reterr, "linux.namespaces: a mount namespace is required");
         _cleanup_free_ char *rootfs = rootfs_path(spec, bundle);
@@ -110,9 +117,9 @@ int rq_spawn(const rq_spec *spec, const char *bundle, int exec_fifo_fd, rq_spawn
                 _cleanup_free_ char *state = NULL;
                 if ((k = rq_sync_expect(sock, RQ_SYNC_HOOKS, NULL, NULL, reterr)) < 0)
                         goto fail;
-                if (!hooks)
+                if (!o->hooks)
                         state = strdup("{}");
-                else if ((k = hooks(pid, userdata, &state, reterr)) < 0)
+                else if ((k = o->hooks(pid, o->userdata, &state, reterr)) < 0)
                         goto fail;
                 if (!state) {
                         k = rq_error_set(reterr, ENOMEM, "hooks state");
@@ -123,6 +130,25 @@ int rq_spawn(const rq_spec *spec, const char *bundle, int exec_fifo_fd, rq_spawn
                         rq_error_set(reterr, k, "send the state to the container init");
                         goto fail;
                 }
+        }
+        if (spec->process->terminal) {
+                int fds[RQ_SYNC_FDS_MAX];
+                size_t n = 0;
+                if ((k = rq_sync_expect(sock, RQ_SYNC_CONSOLE_FD, fds, &n, reterr)) < 0)
+                        goto fail;
+                if (n != 1) {
+                        for (size_t i = 0; i < n; i++)
+                                close(fds[i]);
+                        k = rq_error_set_plain(reterr, EPROTO,
+                                               "the container init sent %zu "
+                                               "terminal fds, not 1",
+                                               n);
+                        goto fail;
+                }
+                k = rq_console_socket_send(o->console_socket, fds[0], reterr);
+                close(fds[0]);
+                if (k < 0)
+                        goto fail;
         }
         if ((k = rq_sync_expect(sock, RQ_SYNC_INIT_READY, NULL, NULL, reterr)) < 0 ||
             (exec_fifo_fd < 0 && (k = rq_sync_wait_exec(sock, reterr)) < 0))

@@ -12,15 +12,23 @@
 #include "lib/error.h"
 #include "lib/spec.h"
 
-/* Start the container described by spec, whose relative paths (root.path) are relative to
- * bundle. Without an exec fifo (exec_fifo_fd -1) returns the init's pid (host view) once its
- * program runs; with one (an O_RDWR fd of a fifo), once the init is ready and blocks reading
- * it: a byte written to the fifo lets it exec. */
+/* Start the container described by o->spec. Without an exec fifo returns the init's pid (host
+ * view) once its program runs; with one, once the init is ready and blocks reading it: a byte
+ * written to the fifo lets it exec. With process.terminal, the init allocates a pty in the
+ * container's devpts and the master goes to o->console_socket (runc's protocol). */
 /* Called when the init asks for the runtime's hooks (its namespaces exist, nothing is mounted
  * yet): run prestart and createRuntime for the init pid, and return the state JSON that the
  * init's own hooks (createContainer, startContainer) get. */
 typedef int (*rq_spawn_hooks_fn)(pid_t pid, void *userdata, char **ret_state_json,
                                  rq_error **reterr);
 
-int rq_spawn(const rq_spec *spec, const char *bundle, int exec_fifo_fd, rq_spawn_hooks_fn hooks,
-             void *userdata, pid_t *ret_pid, rq_error **reterr);
+typedef struct rq_spawn_opts {
+        const rq_spec *spec;
+        const char *bundle; /* root.path is relative to it */
+        int exec_fifo_fd; /* O_RDWR fd of the exec fifo (create), or -1 (run) */
+        const char *console_socket; /* process.terminal: send the pty master there */
+        rq_spawn_hooks_fn hooks; /* NULL: no runtime hooks */
+        void *userdata;
+} rq_spawn_opts;
+
+int rq_spawn(const rq_spawn_opts *o, pid_t *ret_pid, rq_error **reterr);

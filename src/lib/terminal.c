@@ -19,7 +19,7 @@
 
 int rq_pty_open_master(int dirfd, const char *path, rq_error **reterr)
 {
-        _cleanup_close_ int fd = openat(dirfd, path, O_RDWR | O_NOCTTY | O_CLOEXEC);
+        _cleanup_close_ int fd = openat(dirfd, path, O_RDWR | O_NOCTTY | O_NOFOLLOW | O_CLOEXEC);
         if (fd < 0)
                 return rq_error_set(reterr, errno, "open pty multiplexer %s", path);
         int unlock = 0;

@@ -17,6 +17,7 @@
 typedef struct create_args {
         const char *bundle;
         const char *pid_file;
+        const char *console_socket;
         bool detach, keep;
 } create_args;
 
@@ -27,6 +28,8 @@ static void help(bool run)
                "Options:\n"
                "  -b, --bundle DIR        the bundle (config.json and rootfs); default: .\n"
                "  --pid-file FILE         write the container init's pid to FILE\n"
+               "  --console-socket PATH   with process.terminal: send the pty master to the\n"
+               "                          unix socket PATH (SCM_RIGHTS, as runc)\n"
                "  --no-new-keyring        accepted: no session keyring is made anyway\n"
                "%s",
                run ? "run" : "create",
@@ -44,6 +47,7 @@ static int parse(bool run, int argc, char **argv, create_args *a, const char **r
         static const struct option opts[] = {
                 { "bundle", required_argument, NULL, 'b' },
                 { "pid-file", required_argument, NULL, 'p' },
+                { "console-socket", required_argument, NULL, 'c' },
                 { "no-new-keyring", no_argument, NULL, 'k' },
                 { "detach", no_argument, NULL, 'd' },
                 { "keep", no_argument, NULL, 'K' },
@@ -61,6 +65,9 @@ static int parse(bool run, int argc, char **argv, create_args *a, const char **r
                         break;
                 case 'p':
                         a->pid_file = optarg;
+                        break;
+                case 'c':
+                        a->console_socket = optarg;
                         break;
                 case 'k':
                         break;
@@ -102,7 +109,11 @@ static int create_or_run(const runtime_globals *g, bool run, int argc, char **ar
         if (root < 0)
                 return 1;
         _cleanup_error_ rq_error *e = NULL;
-        rq_create_opts o = { .id = id, .bundle = bundle, .pid_file = a.pid_file, .start = run };
+        rq_create_opts o = { .id = id,
+                             .bundle = bundle,
+                             .pid_file = a.pid_file,
+                             .console_socket = a.console_socket,
+                             .start = run };
         pid_t pid;
         if (rq_container_create(root, &o, &pid, &e) < 0)
                 return runtime_fail(e);

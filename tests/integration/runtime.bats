@@ -355,12 +355,31 @@ args() {
 	[[ "$stderr" == *"warning: hooks.poststart[0] (/bin/false): exit status 1"* ]]
 }
 
-@test "what this version cannot do yet is refused by name: a terminal" {
+@test "terminal: the pty comes from the container's devpts and reaches --console-socket" {
+	RECVTTY=$(dirname "$RT")/tests/helpers/rq-recvtty
+	set_config '.process.terminal = true | .process.consoleSize = {height: 40, width: 100} |
+		.process.args = ["sh", "-c", "tty; stty size; [ -t 0 ] && echo stdin-is-tty; read x; echo got:$x"]'
+	jq '.process.terminal = true' "$B/config.json" >"$B/c" && mv "$B/c" "$B/config.json"
+	sock="$BATS_TEST_TMPDIR/tty.sock"
+	"$RECVTTY" "$sock" $'hello\n' >"$BATS_TEST_TMPDIR/tty.out" 2>&1 &
+	local rp=$!
+	wait_for test -S "$sock"
+	run "$RT" --root "$ROOT" run -b "$B" --console-socket "$sock" t1
+	[ "$status" -eq 0 ]
+	wait "$rp"
+	out=$(tr -d '\r' <"$BATS_TEST_TMPDIR/tty.out")
+	[[ "$out" == *"/dev/pts/0"* ]]
+	[[ "$out" == *"40 100"* ]]
+	[[ "$out" == *"stdin-is-tty"* ]]
+	[[ "$out" == *"got:hello"* ]]
+}
+
+@test "terminal: without --console-socket the error says what to give" {
 	set_config '.process.terminal = true'
 	jq '.process.terminal = true' "$B/config.json" >"$B/c" && mv "$B/c" "$B/config.json"
-	run "$RT" --root "$ROOT" run -b "$B" t1
+	run "$RT" --root "$ROOT" run -b "$B" t2
 	[ "$status" -eq 1 ]
-	[[ "$output" == *"process.terminal: terminals (--console-socket) are not supported"* ]]
+	[[ "$output" == *"process.terminal is set: give --console-socket"* ]]
 	[ -z "$("$RT" --root "$ROOT" list -q)" ]
 }
 

@@ -85,7 +85,8 @@ static result run_args(const char *args, const char *extra_linux, const char *ex
                         _exit(120);
                 rq_error *e = NULL;
                 pid_t pid;
-                if (rq_spawn(s, bundle, -1, NULL, NULL, &pid, &e) < 0) {
+                if (rq_spawn(&(rq_spawn_opts){ .spec = s, .bundle = bundle, .exec_fifo_fd = -1 },
+                             &pid, &e) < 0) {
                         /* A failed spawn leaves no child: the init was killed and reaped. */
                         if (waitpid(-1, NULL, WNOHANG) != -1 || errno != ECHILD)
                                 _exit(123);
