@@ -383,6 +383,64 @@ args() {
 	[ -z "$("$RT" --root "$ROOT" list -q)" ]
 }
 
+@test "security (CVE-2024-21626 class): no runtime fd reaches the container, its cwd is inside" {
+	set_config ".process.args = $(args sh -c 'readlink /proc/self/cwd; ls /proc/self/fd | tr "\n" " "')"
+	run --separate-stderr "$RT" --root "$ROOT" run -b "$B" s1
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = / ]
+	# 0-2 are stdio; 3 is ls's own directory: nothing of the runtime
+	[ "${lines[1]}" = "0 1 2 3 " ]
+	set_config ".process.args = $(args sleep 60)"
+	rt_detached run -d -b "$B" s2
+	run "$RT" --root "$ROOT" exec --cwd /tmp s2 sh -c 'readlink /proc/self/cwd; ls /proc/self/fd | wc -l'
+	[ "${lines[0]}" = /tmp ]
+	[ "${lines[1]}" = 4 ]
+}
+
+@test "security: a mount destination through a symlink in the image stays inside the rootfs" {
+	local host_dir="$BATS_TEST_TMPDIR/host-target"
+	mkdir -p "$host_dir" "$B/rootfs$host_dir"
+	touch "$host_dir/untouched"
+	ln -s "$host_dir" "$B/rootfs/evil"
+	set_config '.mounts += [{destination: "/evil", type: "tmpfs", source: "tmpfs"}] |
+		.process.args = ["sh", "-c", "touch /evil/made-inside && findmnt -n -o FSTYPE /evil 2>/dev/null || grep -c tmpfs /proc/self/mounts"]'
+	run --separate-stderr "$RT" --root "$ROOT" run -b "$B" m1
+	[ "$status" -eq 0 ]
+	[ -e "$host_dir/untouched" ]
+	[ ! -e "$host_dir/made-inside" ]
+	! findmnt -n "$host_dir"
+	# a link that leads out of the root and exists nowhere inside is refused by name
+	rm "$B/rootfs/evil"
+	ln -s /nonexistent-rq/deeper "$B/rootfs/evil"
+	run "$RT" --root "$ROOT" run -b "$B" m2
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"mounts["*"(/evil)"*"is a symlink: refused"* ]]
+}
+
+@test "security: masked paths read nothing and read-only paths refuse even root" {
+	set_config '.process.args = ["sh", "-c", "wc -c < /proc/timer_list; (echo 1 > /proc/sys/vm/overcommit_memory) 2>/dev/null && echo writable || echo refused; id -u"]'
+	run --separate-stderr "$RT" --root "$ROOT" run -b "$B" k1
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = 0 ]
+	[ "${lines[1]}" = refused ]
+	[ "${lines[2]}" = 0 ]
+}
+
+@test "security (2025 runc CVEs class): an image's /dev/null symlink is not used for masking" {
+	# No /dev mount: the image's own /dev is used, and its null is a symlink to a file in it.
+	echo secret >"$B/rootfs/victim"
+	mkdir -p "$B/rootfs/dev"
+	ln -s /victim "$B/rootfs/dev/null"
+	set_config '.mounts |= map(select(.destination | startswith("/dev") | not)) |
+		.linux.maskedPaths = ["/proc/timer_list"] |
+		.process.args = ["sh", "-c", "wc -c < /proc/timer_list; cat /victim"]'
+	run --separate-stderr "$RT" --root "$ROOT" run -b "$B" d1
+	[ "$status" -eq 0 ] || { echo "$stderr"; false; }
+	[ "${lines[0]}" = 0 ]
+	[ "${lines[1]}" = secret ]
+	[ "$(cat "$B/rootfs/victim")" = secret ]
+}
+
 @test "bad input: unknown command, missing id, unknown option, --systemd-cgroup without systemd" {
 	run "$RT" frobnicate
 	[ "$status" -eq 1 ]
