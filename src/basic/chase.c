@@ -80,7 +80,7 @@ typedef struct walk {
         struct stat root_st;
         unsigned flags; /* chase_flag bits */
         unsigned n_links; /* symlinks followed so far */
-        char *todo; /* what is left to resolve; replaced when a symlink is expanded */
+        char *rest; /* what is left to resolve; replaced when a symlink is expanded */
 } walk;
 
 static int walk_check_xdev(const walk *w, int from_fd, int to_fd)
@@ -161,8 +161,8 @@ static int walk_follow(walk *w, int *cur, int link_fd, const char *rest)
         char *s = strprintf("%s%s", target, rest);
         if (!s)
                 return -ENOMEM;
-        free(w->todo);
-        w->todo = s;
+        free(w->rest);
+        w->rest = s;
         return 0;
 }
 
@@ -210,15 +210,15 @@ static int chase_walk(int root_fd, const char *path, int open_flags, unsigned fl
         _cleanup_close_ int cur = open_dir_path(root_fd, ".");
         if (cur < 0)
                 return cur;
-        w.todo = strdup(path); /* freed after the loop, which every path leaves by break */
-        if (!w.todo)
+        w.rest = strdup(path); /* freed after the loop, which every path leaves by break */
+        if (!w.rest)
                 return -ENOMEM;
 
         int r = 0;
         _cleanup_close_ int final = -EBADF;
         char name[NAME_MAX + 1];
         bool must_dir = false;
-        for (const char *p = w.todo;;) {
+        for (const char *p = w.rest;;) {
                 p += strspn(p, "/");
                 if (!*p)
                         break;
@@ -251,7 +251,7 @@ static int chase_walk(int root_fd, const char *path, int open_flags, unsigned fl
                         r = walk_follow(&w, &cur, fd, rest);
                         if (r < 0)
                                 break;
-                        p = w.todo;
+                        p = w.rest;
                         continue;
                 }
                 if (last) {
@@ -270,7 +270,7 @@ static int chase_walk(int root_fd, const char *path, int open_flags, unsigned fl
                 if (r < 0)
                         break;
         }
-        free(w.todo);
+        free(w.rest);
         if (r < 0)
                 return r;
         if (final < 0)

@@ -189,73 +189,83 @@ static int open_existing(const rq_rootfs *r, const char *what, const char *path,
         return k;
 }
 
-int rq_mount_masked_paths(const rq_rootfs *r, char *const *paths, size_t n, rq_error **reterr)
+/* What to do to one existing masked or read-only path; null_fd is a lazily opened host
+ * /dev/null shared by the calls. */
+typedef int (*path_op)(const rq_rootfs *r, const char *what, const char *path, int fd, int *null_fd,
+                       rq_error **reterr);
+
+/* Run op on every path of the list that exists inside the rootfs; missing ones are skipped. */
+static int for_each_existing(const rq_rootfs *r, const char *list, char *const *paths, size_t n,
+                             path_op op, rq_error **reterr)
 {
         _cleanup_close_ int null_fd = -EBADF;
         for (size_t i = 0; i < n; i++) {
                 char what[64];
-                snprintf(what, sizeof(what), "linux.maskedPaths[%zu]", i);
+                snprintf(what, sizeof(what), "linux.%s[%zu]", list, i);
                 _cleanup_close_ int fd = -EBADF;
                 int k = open_existing(r, what, paths[i], &fd, reterr);
                 if (k < 0)
                         return k;
-                if (fd < 0)
-                        continue;
-                struct stat st;
-                if (fstat(fd, &st) < 0)
-                        return rq_error_set(reterr, errno, "%s (%s)", what, paths[i]);
-                char to[32];
-                fd_reopen_proc_path(fd, to);
-                if (S_ISDIR(st.st_mode)) {
-                        if (mount("tmpfs", to, "tmpfs",
-                                  MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
-                                  "size=0,mode=0555") < 0)
-                                return rq_error_set(reterr, errno, "%s (%s): mount an empty tmpfs",
-                                                    what, paths[i]);
-                        continue;
-                }
-                /* The host's /dev/null, checked by fd: never a path the container could swap. */
-                if (null_fd < 0) {
-                        null_fd = open("/dev/null", O_PATH | O_NOFOLLOW | O_CLOEXEC);
-                        if (null_fd < 0 || fd_verify_device(null_fd, S_IFCHR, makedev(1, 3)) < 0)
-                                return rq_error_set_plain(reterr, ENODEV,
-                                                          "%s: the host's /dev/null is not the "
-                                                          "device 1:3",
-                                                          what);
-                }
-                char from[32];
-                fd_reopen_proc_path(null_fd, from);
-                if (mount(from, to, NULL, MS_BIND, NULL) < 0)
-                        return rq_error_set(reterr, errno, "%s (%s): bind /dev/null over it", what,
-                                            paths[i]);
+                if (fd >= 0 && (k = op(r, what, paths[i], fd, &null_fd, reterr)) < 0)
+                        return k;
         }
         return 0;
 }
 
+static int mask_one(const rq_rootfs *r, const char *what, const char *path, int fd, int *null_fd,
+                    rq_error **reterr)
+{
+        struct stat st;
+        if (fstat(fd, &st) < 0)
+                return rq_error_set(reterr, errno, "%s (%s)", what, path);
+        char to[32];
+        fd_reopen_proc_path(fd, to);
+        if (S_ISDIR(st.st_mode)) {
+                if (mount("tmpfs", to, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                          "size=0,mode=0555") < 0)
+                        return rq_error_set(reterr, errno, "%s (%s): mount an empty tmpfs", what,
+                                            path);
+                return 0;
+        }
+        /* The host's /dev/null, checked by fd: never a path the container could swap. */
+        if (*null_fd < 0) {
+                *null_fd = open("/dev/null", O_PATH | O_NOFOLLOW | O_CLOEXEC);
+                if (*null_fd < 0 || fd_verify_device(*null_fd, S_IFCHR, makedev(1, 3)) < 0)
+                        return rq_error_set_plain(reterr, ENODEV,
+                                                  "%s: the host's /dev/null is not the device "
+                                                  "1:3",
+                                                  what);
+        }
+        char from[32];
+        fd_reopen_proc_path(*null_fd, from);
+        if (mount(from, to, NULL, MS_BIND, NULL) < 0)
+                return rq_error_set(reterr, errno, "%s (%s): bind /dev/null over it", what, path);
+        return 0;
+}
+
+static int readonly_one(const rq_rootfs *r, const char *what, const char *path, int fd,
+                        int *null_fd, rq_error **reterr)
+{
+        char p[32];
+        fd_reopen_proc_path(fd, p);
+        if (mount(p, p, NULL, MS_BIND | MS_REC, NULL) < 0)
+                return rq_error_set(reterr, errno, "%s (%s): bind onto itself", what, path);
+        /* Now the new mount, resolved again, made read-only on top of its flags (as runc). */
+        _cleanup_close_ int top = -EBADF;
+        int k = rq_rootfs_resolve(r, what, path, O_PATH, 0, &top, reterr);
+        if (k < 0)
+                return k;
+        if ((k = bind_remount(top, MS_RDONLY | locked_flags(top))) < 0)
+                return rq_error_set(reterr, k, "%s (%s): remount read-only", what, path);
+        return 0;
+}
+
+int rq_mount_masked_paths(const rq_rootfs *r, char *const *paths, size_t n, rq_error **reterr)
+{
+        return for_each_existing(r, "maskedPaths", paths, n, mask_one, reterr);
+}
+
 int rq_mount_readonly_paths(const rq_rootfs *r, char *const *paths, size_t n, rq_error **reterr)
 {
-        for (size_t i = 0; i < n; i++) {
-                char what[64];
-                snprintf(what, sizeof(what), "linux.readonlyPaths[%zu]", i);
-                _cleanup_close_ int fd = -EBADF;
-                int k = open_existing(r, what, paths[i], &fd, reterr);
-                if (k < 0)
-                        return k;
-                if (fd < 0)
-                        continue;
-                char p[32];
-                fd_reopen_proc_path(fd, p);
-                if (mount(p, p, NULL, MS_BIND | MS_REC, NULL) < 0)
-                        return rq_error_set(reterr, errno, "%s (%s): bind onto itself", what,
-                                            paths[i]);
-                /* Now the new mount, resolved again, made read-only. */
-                fd = safe_close(fd);
-                if ((k = rq_rootfs_resolve(r, what, paths[i], O_PATH, 0, &fd, reterr)) < 0)
-                        return k;
-                /* Read-only on top of whatever flags the path had (runc does the same). */
-                if ((k = bind_remount(fd, MS_RDONLY | locked_flags(fd))) < 0)
-                        return rq_error_set(reterr, k, "%s (%s): remount read-only", what,
-                                            paths[i]);
-        }
-        return 0;
+        return for_each_existing(r, "readonlyPaths", paths, n, readonly_one, reterr);
 }

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "basic/macro.h"
+#include "scratch-child.h"
 #include "lib/dev.h"
 
 static char top[] = "/tmp/rq-test-dev.XXXXXX";
@@ -63,18 +64,7 @@ static void in_child(int (*fn)(void))
         /* A fresh rootfs for every test. */
         snprintf(rootfs, sizeof(rootfs), "%s/rootfs%d", top, n++);
         assert_int_equal(mkdir(rootfs, 0755), 0);
-        pid_t pid = fork();
-        assert_true(pid >= 0);
-        if (pid == 0) {
-                if (unshare(CLONE_NEWNS) < 0 ||
-                    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
-                        _exit(100);
-                _exit(fn());
-        }
-        int status;
-        assert_int_equal(waitpid(pid, &status, 0), pid);
-        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-                fail_msg("child failed: status 0x%x (exit %d)", status, WEXITSTATUS(status));
+        run_in_new_namespaces(CLONE_NEWNS, fn);
 }
 
 static int check_node(const char *rel, mode_t type, unsigned maj, unsigned min, mode_t mode,
@@ -96,14 +86,6 @@ static int check_node(const char *rel, mode_t type, unsigned maj, unsigned min, 
         return 0;
 }
 
-static int report(rq_error *e)
-{
-        char *m = rq_error_format(e);
-        fprintf(stderr, "dev setup: %s\n", m ? m : "?");
-        free(m);
-        return 1;
-}
-
 static int mknod_child(void)
 {
         rq_rootfs r = RQ_ROOTFS_NULL;
@@ -115,7 +97,7 @@ static int mknod_child(void)
                            "\"fileMode\":432}");
         umask(022); /* the modes below must not depend on it */
         if (rq_rootfs_open(rootfs, &r, &e) < 0 || rq_dev_setup(&r, s->linux_, RQ_DEV_MKNOD, &e) < 0)
-                return report(e);
+                return child_error("dev", e);
         int k;
         if ((k = check_node("/dev/zero", S_IFCHR, 1, 5, 0666, 0, 0)) ||
             (k = check_node("/dev/tty", S_IFCHR, 5, 0, 0666, 0, 0)) ||
@@ -151,7 +133,7 @@ static int bind_child(void)
         rq_rootfs r = RQ_ROOTFS_NULL;
         rq_error *e = NULL;
         if (rq_rootfs_open(rootfs, &r, &e) < 0 || rq_dev_setup(&r, NULL, RQ_DEV_BIND, &e) < 0)
-                return report(e);
+                return child_error("dev", e);
         char p[512];
         snprintf(p, sizeof(p), "%s/dev/null", rootfs);
         struct stat st;
@@ -195,7 +177,7 @@ static int hostile_child(void)
         rq_rootfs r = RQ_ROOTFS_NULL;
         rq_error *e = NULL;
         if (rq_rootfs_open(rootfs, &r, &e) < 0)
-                return report(e);
+                return child_error("dev", e);
         /* Dangling inside the root: refused, with the reason. */
         if (rq_dev_setup(&r, NULL, RQ_DEV_MKNOD, &e) >= 0)
                 return 45;
@@ -212,7 +194,7 @@ static int hostile_child(void)
         if (system(inside) != 0)
                 return 47;
         if (rq_dev_setup(&r, NULL, RQ_DEV_MKNOD, &e) < 0)
-                return report(e);
+                return child_error("dev", e);
         /* The host directory got nothing, the nodes are inside the rootfs. */
         snprintf(p, sizeof(p), "%s/null", host);
         if (access(p, F_OK) == 0)
@@ -253,7 +235,7 @@ static int replace_child(void)
         rq_rootfs r = RQ_ROOTFS_NULL;
         rq_error *e = NULL;
         if (rq_rootfs_open(rootfs, &r, &e) < 0 || rq_dev_setup(&r, NULL, RQ_DEV_BIND, &e) < 0)
-                return report(e);
+                return child_error("dev", e);
         struct stat st;
         if (lstat(p, &st) < 0 || !S_ISCHR(st.st_mode))
                 return 53;
@@ -281,7 +263,7 @@ static int error_child(void)
         rq_rootfs r = RQ_ROOTFS_NULL;
         rq_error *e = NULL;
         if (rq_rootfs_open(rootfs, &r, &e) < 0)
-                return report(e);
+                return child_error("dev", e);
         if (rq_dev_setup(&r, s->linux_, RQ_DEV_MKNOD, &e) >= 0)
                 return 61;
         char *m = rq_error_format(e);

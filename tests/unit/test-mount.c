@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "basic/macro.h"
+#include "scratch-child.h"
 #include "lib/mount.h"
 
 static char top[] = "/tmp/rq-test-mount.XXXXXX";
@@ -52,26 +53,7 @@ static void in_child(int (*fn)(void))
                 skip();
         snprintf(rootfs, sizeof(rootfs), "%s/rootfs%d", top, n++);
         assert_int_equal(mkdir(rootfs, 0755), 0);
-        pid_t pid = fork();
-        assert_true(pid >= 0);
-        if (pid == 0) {
-                if (unshare(CLONE_NEWNS) < 0 ||
-                    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
-                        _exit(100);
-                _exit(fn());
-        }
-        int status;
-        assert_int_equal(waitpid(pid, &status, 0), pid);
-        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-                fail_msg("child failed: status 0x%x (exit %d)", status, WEXITSTATUS(status));
-}
-
-static int fail_with(rq_error *e)
-{
-        char *m = rq_error_format(e);
-        fprintf(stderr, "mount: %s\n", m ? m : "?");
-        free(m);
-        return 1;
+        run_in_new_namespaces(CLONE_NEWNS, fn);
 }
 
 /* Parse a spec whose linux part is extra (JSON members) and mounts are mounts (a JSON array). */
@@ -85,7 +67,7 @@ static rq_spec *parse(const char *mounts, const char *extra)
         rq_spec *s = NULL;
         rq_error *e = NULL;
         if (rq_spec_parse(json, strlen(json), &s, &e) < 0) {
-                fail_with(e);
+                child_error("mount", e);
                 _exit(99);
         }
         return s;
@@ -118,7 +100,7 @@ static int apply(rq_spec *s, rq_rootfs *r)
             (s->linux_->n_readonly_paths &&
              rq_mount_readonly_paths(r, s->linux_->readonly_paths, s->linux_->n_readonly_paths,
                                      &e) < 0))
-                return fail_with(e);
+                return child_error("mount", e);
         return 0;
 }
 
@@ -301,7 +283,7 @@ static int error_child(void)
         rq_rootfs r = RQ_ROOTFS_NULL;
         rq_error *e = NULL;
         if (rq_rootfs_open(rootfs, &r, &e) < 0)
-                return fail_with(e);
+                return child_error("mount", e);
         if (rq_mount_apply_all(&r, s, &e) != -ENODEV)
                 return 60;
         char *m = rq_error_format(e);

@@ -18,6 +18,7 @@
 
 #include "basic/fd-util.h"
 #include "basic/macro.h"
+#include "scratch-child.h"
 #include "lib/pivot.h"
 #include "lib/sysctl.h"
 
@@ -48,29 +49,11 @@ static void in_child(int (*fn)(void))
         assert_int_equal(mkdir(p, 0755), 0);
         snprintf(p, sizeof(p), "%s/marker", rootfs);
         assert_int_equal(close(open(p, O_WRONLY | O_CREAT | O_CLOEXEC, 0644)), 0);
-        pid_t pid = fork();
-        assert_true(pid >= 0);
-        if (pid == 0) {
-                if (unshare(CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWNET) < 0)
-                        _exit(100);
-                _exit(fn());
-        }
-        int status;
-        assert_int_equal(waitpid(pid, &status, 0), pid);
-        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-                fail_msg("child failed: status 0x%x (exit %d)", status, WEXITSTATUS(status));
+        run_in_new_namespaces(CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWNET, fn);
         /* Nothing of the child's is left mounted on the host. */
         _cleanup_free_ char *mi = NULL;
         assert_int_equal(read_full_file_at(AT_FDCWD, "/proc/self/mountinfo", &mi, NULL), 0);
         assert_null(strstr(mi, top));
-}
-
-static int fail_with(rq_error *e)
-{
-        char *m = rq_error_format(e);
-        fprintf(stderr, "pivot: %s\n", m ? m : "?");
-        free(m);
-        return 1;
 }
 
 static rq_spec *parse(const char *extra_top, const char *extra_linux)
@@ -84,7 +67,7 @@ static rq_spec *parse(const char *extra_top, const char *extra_linux)
         rq_spec *s = NULL;
         rq_error *e = NULL;
         if (rq_spec_parse(json, strlen(json), &s, &e) < 0) {
-                fail_with(e);
+                child_error("pivot", e);
                 _exit(99);
         }
         return s;
@@ -98,7 +81,7 @@ static int enter(rq_spec *s)
                 return 2;
         if (rq_pivot_prepare(fd, s, &e) < 0 || rq_pivot_root(rootfs, &e) < 0 ||
             rq_pivot_finish(s, &e) < 0)
-                return fail_with(e);
+                return child_error("pivot", e);
         close(fd);
         return 0;
 }
@@ -152,7 +135,7 @@ static int readonly_child(void)
         rq_spec *s = NULL;
         rq_error *e = NULL;
         if (rq_spec_parse(json, strlen(json), &s, &e) < 0)
-                return fail_with(e);
+                return child_error("pivot", e);
         int k = enter(s);
         if (k)
                 return k;
@@ -177,7 +160,7 @@ static int sysctl_child(void)
         rq_error *e = NULL;
         int sys = open("/proc/sys", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (sys < 0 || rq_sysctl_apply(sys, s, &e) < 0 || rq_hostname_apply(s, &e) < 0)
-                return fail_with(e);
+                return child_error("pivot", e);
         _cleanup_free_ char *v = NULL;
         if (read_full_file_at(sys, "net/ipv4/ip_forward", &v, NULL) < 0 || strcmp(v, "1\n") != 0)
                 return 30;
