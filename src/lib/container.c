@@ -162,6 +162,7 @@ int rq_container_create(int root_fd, const rq_create_opts *o, pid_t *ret_pid, rq
                                        .bundle = o->bundle,
                                        .exec_fifo_fd = fifo,
                                        .console_socket = o->console_socket,
+                                       .preserve_fds = o->preserve_fds,
                                        .hooks = run_create_hooks,
                                        .userdata = &(create_hooks){ .spec = spec, .state = &st } },
                      &pid, reterr)) < 0)

@@ -22,6 +22,7 @@ typedef struct rq_create_opts {
         const char *bundle; /* absolute path */
         const char *pid_file; /* write the init's pid there, or NULL */
         const char *console_socket; /* process.terminal: where the pty master goes */
+        unsigned preserve_fds; /* --preserve-fds */
         bool start; /* run: no exec fifo, the program starts at once */
 } rq_create_opts;
 

@@ -133,7 +133,8 @@ static int build_spec(const rq_state *st, const rq_exec_opts *o, rq_spec **ret, 
 }
 
 /* In the container's namespaces, born in its PID namespace: set up and exec. */
-static _Noreturn void exec_child(const rq_spec *spec, const rq_seccomp_prog *seccomp, int sock)
+static _Noreturn void exec_child(const rq_spec *spec, const rq_seccomp_prog *seccomp, int sock,
+                                 unsigned preserve)
 {
         rq_error *e = NULL;
         const rq_spec_process *p = spec->process;
@@ -141,8 +142,7 @@ static _Noreturn void exec_child(const rq_spec *spec, const rq_seccomp_prog *sec
         int keep[] = { sock };
         if ((k = rq_process_attrs_apply(p, spec->linux_, &e)) < 0 ||
             (chdir(p->cwd) < 0 && (k = rq_error_set(&e, errno, "process.cwd: chdir %s", p->cwd))) ||
-            ((k = close_all_fds_except(3, keep, 1)) < 0 &&
-             (k = rq_error_set(&e, k, "close the runtime's file descriptors"))) ||
+            (k = rq_init_close_fds(preserve, keep, 1, &e)) < 0 ||
             ((k = rq_exec_program(p->args, p->env, true)) < 0 &&
              (k = rq_exec_error(p->args[0], -k, &e))) ||
             (seccomp && (k = rq_seccomp_load(seccomp, NULL, &e)) < 0) ||
@@ -165,7 +165,7 @@ static int status_code(int status)
 
 /* The joiner: enter the namespaces, fork the process, report its pid, wait for it. */
 static _Noreturn void joiner(pid_t init, const rq_spec *spec, const rq_seccomp_prog *seccomp,
-                             int sock, bool detach)
+                             int sock, bool detach, unsigned preserve)
 {
         rq_error *e = NULL;
         rq_nsjoin_request req = {
@@ -184,7 +184,7 @@ static _Noreturn void joiner(pid_t init, const rq_spec *spec, const rq_seccomp_p
                 _exit(1);
         }
         if (pid == 0)
-                exec_child(spec, seccomp, sock);
+                exec_child(spec, seccomp, sock, preserve);
         char buf[16];
         int n = snprintf(buf, sizeof(buf), "%d", (int)pid);
         (void)rq_sync_send(sock, RQ_SYNC_CHILD_READY, buf, (size_t)n, NULL, 0);
@@ -235,7 +235,7 @@ int rq_container_exec(int root_fd, const rq_exec_opts *o, int *ret_status, rq_er
         }
         if (j == 0) {
                 close(sv[0]);
-                joiner(init, spec, seccomp, sv[1], o->detach);
+                joiner(init, spec, seccomp, sv[1], o->detach, o->preserve_fds);
         }
         close(sv[1]);
 

@@ -62,6 +62,42 @@ static int join_namespaces(const rq_spec *s, rq_error **reterr)
         return 0;
 }
 
+#define PRESERVE_FDS_MAX 48
+
+int rq_preserve_fds_check(unsigned preserve, rq_error **reterr)
+{
+        if (preserve > PRESERVE_FDS_MAX)
+                return rq_error_invalid(reterr, "--preserve-fds %u: at most %d", preserve,
+                                        PRESERVE_FDS_MAX);
+        for (unsigned i = 0; i < preserve; i++)
+                if (fcntl(3 + (int)i, F_GETFD) < 0)
+                        return rq_error_invalid(reterr, "--preserve-fds %u: fd %u is not open",
+                                                preserve, 3 + i);
+        return 0;
+}
+
+int rq_init_close_fds(unsigned preserve, const int *keep, size_t n_keep, rq_error **reterr)
+{
+        int all[PRESERVE_FDS_MAX + 8];
+        size_t n = 0;
+        if (preserve > PRESERVE_FDS_MAX || n_keep > 8)
+                return rq_error_invalid(reterr, "too many file descriptors to keep");
+        for (unsigned i = 0; i < preserve; i++)
+                all[n++] = 3 + (int)i;
+        for (size_t i = 0; i < n_keep; i++)
+                all[n++] = keep[i];
+        int k = close_all_fds_except(3, all, n);
+        if (k < 0)
+                return rq_error_set(reterr, k, "close the runtime's file descriptors");
+        /* The preserved ones must survive the exec. */
+        for (unsigned i = 0; i < preserve; i++) {
+                int fl = fcntl(3 + (int)i, F_GETFD);
+                if (fl < 0 || fcntl(3 + (int)i, F_SETFD, fl & ~FD_CLOEXEC) < 0)
+                        return rq_error_set(reterr, errno, "--preserve-fds: fd %u", 3 + i);
+        }
+        return 0;
+}
+
 bool rq_init_wants_hooks(const rq_spec *spec)
 {
         return rq_hooks_any(spec, (1u << RQ_HOOK_PRESTART) | (1u << RQ_HOOK_CREATE_RUNTIME) |
@@ -221,8 +257,8 @@ static int setup(const rq_init_ctx *c, rq_error **reterr)
                 keep[n_keep++] = c->exec_fifo_fd;
         if (slave >= 0)
                 keep[n_keep++] = slave;
-        if ((k = close_all_fds_except(3, keep, n_keep)) < 0)
-                return rq_error_set(reterr, k, "close the runtime's file descriptors");
+        if ((k = rq_init_close_fds(c->preserve_fds, keep, n_keep, reterr)) < 0)
+                return k;
         if (slave >= 0 && (k = rq_pty_make_stdio(TAKE_FD(slave), reterr)) < 0)
                 return k;
         if ((k = rq_exec_program(s->process->args, s->process->env, true)) < 0)

@@ -16,6 +16,7 @@ typedef struct rq_init_ctx {
         bool userns_created; /* the parent writes the id maps: wait for it */
         const rq_seccomp_prog *seccomp; /* compiled by the parent, or NULL */
         int exec_fifo_fd; /* O_RDWR fd of the exec fifo (create), or -1 (run) */
+        unsigned preserve_fds; /* fds 3 .. 3+n-1 stay open, without close-on-exec */
 } rq_init_ctx;
 
 /* execve through the container's PATH from env (execvpe would search the runtime's own); with
@@ -27,6 +28,12 @@ int rq_exec_error(const char *arg0, int err, rq_error **reterr);
 /* Does the init stop to let the runtime run hooks (any prestart, createRuntime,
  * createContainer or startContainer hook)? */
 bool rq_init_wants_hooks(const rq_spec *spec);
+
+/* Close every fd from 3 up but the preserved ones (3 .. 3+preserve-1, made inheritable) and
+ * the ones in keep. */
+int rq_init_close_fds(unsigned preserve, const int *keep, size_t n_keep, rq_error **reterr);
+/* Check that the fds to preserve are open, before anything of ours can take their numbers. */
+int rq_preserve_fds_check(unsigned preserve, rq_error **reterr);
 
 /* Never returns: execs the container program or exits after reporting the error. */
 _Noreturn void rq_init_run(const rq_init_ctx *c);

@@ -102,6 +102,7 @@ int rq_spawn(const rq_spawn_opts *o, pid_t *ret_pid, rq_error **reterr)
                         .userns_created = flags & CLONE_NEWUSER,
                         .seccomp = seccomp,
                         .exec_fifo_fd = exec_fifo_fd,
+                        .preserve_fds = o->preserve_fds,
                 };
                 rq_init_run(&c);
         }

@@ -27,6 +27,7 @@ typedef struct rq_spawn_opts {
         const char *bundle; /* root.path is relative to it */
         int exec_fifo_fd; /* O_RDWR fd of the exec fifo (create), or -1 (run) */
         const char *console_socket; /* process.terminal: send the pty master there */
+        unsigned preserve_fds; /* fds 3 .. 3+n-1 of the caller go into the container */
         rq_spawn_hooks_fn hooks; /* NULL: no runtime hooks */
         void *userdata;
 } rq_spawn_opts;

@@ -10,7 +10,9 @@
 
 #include "basic/macro.h"
 #include "basic/string-util.h"
+#include "basic/parse-util.h"
 #include "lib/container.h"
+#include "lib/init.h"
 #include "lib/log.h"
 #include "runtime/runtime.h"
 
@@ -18,6 +20,7 @@ typedef struct create_args {
         const char *bundle;
         const char *pid_file;
         const char *console_socket;
+        unsigned preserve_fds;
         bool detach, keep;
 } create_args;
 
@@ -28,6 +31,7 @@ static void help(bool run)
                "Options:\n"
                "  -b, --bundle DIR        the bundle (config.json and rootfs); default: .\n"
                "  --pid-file FILE         write the container init's pid to FILE\n"
+               "  --preserve-fds N        pass fds 3 .. 3+N-1 into the container\n"
                "  --console-socket PATH   with process.terminal: send the pty master to the\n"
                "                          unix socket PATH (SCM_RIGHTS, as runc)\n"
                "  --no-new-keyring        accepted: no session keyring is made anyway\n"
@@ -48,6 +52,7 @@ static int parse(bool run, int argc, char **argv, create_args *a, const char **r
                 { "bundle", required_argument, NULL, 'b' },
                 { "pid-file", required_argument, NULL, 'p' },
                 { "console-socket", required_argument, NULL, 'c' },
+                { "preserve-fds", required_argument, NULL, 'F' },
                 { "no-new-keyring", no_argument, NULL, 'k' },
                 { "detach", no_argument, NULL, 'd' },
                 { "keep", no_argument, NULL, 'K' },
@@ -68,6 +73,12 @@ static int parse(bool run, int argc, char **argv, create_args *a, const char **r
                         break;
                 case 'c':
                         a->console_socket = optarg;
+                        break;
+                case 'F':
+                        if (parse_uint32(optarg, &a->preserve_fds) < 0)
+                                return runtime_usage(name, "--preserve-fds %s: not a number",
+                                                     optarg),
+                                       -1;
                         break;
                 case 'k':
                         break;
@@ -100,6 +111,9 @@ static int create_or_run(const runtime_globals *g, bool run, int argc, char **ar
         int k = parse(run, argc, argv, &a, &id);
         if (k != 0)
                 return k < 0 ? 1 : 0;
+        _cleanup_error_ rq_error *pe = NULL;
+        if (rq_preserve_fds_check(a.preserve_fds, &pe) < 0)
+                return runtime_fail(pe);
         char bundle[PATH_MAX];
         if (!realpath(a.bundle, bundle)) {
                 rq_err("bundle %s: %s", a.bundle, strerror(errno));
@@ -113,6 +127,7 @@ static int create_or_run(const runtime_globals *g, bool run, int argc, char **ar
                              .bundle = bundle,
                              .pid_file = a.pid_file,
                              .console_socket = a.console_socket,
+                             .preserve_fds = a.preserve_fds,
                              .start = run };
         pid_t pid;
         if (rq_container_create(root, &o, &pid, &e) < 0)

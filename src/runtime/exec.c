@@ -7,7 +7,9 @@
 
 #include "basic/fd-util.h"
 #include "basic/macro.h"
+#include "basic/parse-util.h"
 #include "lib/exec.h"
+#include "lib/init.h"
 #include "lib/idmap.h"
 #include "lib/log.h"
 #include "runtime/runtime.h"
@@ -27,7 +29,8 @@ static void help(void)
                "  --cap CAP             add a capability (repeatable)\n"
                "  --no-new-privs        set no_new_privs\n"
                "  -d, --detach          return once the program runs\n"
-               "  --pid-file FILE       write the process's pid to FILE\n");
+               "  --pid-file FILE       write the process's pid to FILE\n"
+               "  --preserve-fds N      pass fds 3 .. 3+N-1 into the container\n");
 }
 
 int cmd_exec(const runtime_globals *g, int argc, char **argv)
@@ -41,6 +44,7 @@ int cmd_exec(const runtime_globals *g, int argc, char **argv)
                 { "no-new-privs", no_argument, NULL, 'n' },
                 { "detach", no_argument, NULL, 'd' },
                 { "pid-file", required_argument, NULL, 'P' },
+                { "preserve-fds", required_argument, NULL, 'F' },
                 { "tty", no_argument, NULL, 't' },
                 { "console-socket", required_argument, NULL, 'S' },
                 { "help", no_argument, NULL, 'h' },
@@ -92,6 +96,11 @@ int cmd_exec(const runtime_globals *g, int argc, char **argv)
                 case 'P':
                         o.pid_file = optarg;
                         break;
+                case 'F':
+                        if (parse_uint32(optarg, &o.preserve_fds) < 0)
+                                return runtime_usage("exec", "--preserve-fds %s: not a number",
+                                                     optarg);
+                        break;
                 case 't':
                 case 'S':
                         rq_err("exec: terminals (-t, --console-socket) are not supported by this "
@@ -112,6 +121,9 @@ int cmd_exec(const runtime_globals *g, int argc, char **argv)
                 o.args = argv + optind + 1;
         else if (!process)
                 return runtime_usage("exec", "give a command after the container id, or -p FILE");
+        _cleanup_error_ rq_error *pe = NULL;
+        if (rq_preserve_fds_check(o.preserve_fds, &pe) < 0)
+                return runtime_fail(pe);
         o.process_json = process;
         o.env = env;
         o.caps = caps;

@@ -441,6 +441,23 @@ args() {
 	[ "$(cat "$B/rootfs/victim")" = secret ]
 }
 
+@test "--preserve-fds N passes fds 3 .. 3+N-1 into the container (run and exec), no more" {
+	set_config ".process.args = $(args sh -c 'echo to-three >&3; echo to-four >&4; ls /proc/self/fd | tr "\n" " "')"
+	run bash -c "exec 3>'$BATS_TEST_TMPDIR/f3' 4>'$BATS_TEST_TMPDIR/f4'; '$RT' --root '$ROOT' run --preserve-fds 2 -b '$B' f1 2>/dev/null"
+	[ "$status" -eq 0 ]
+	[ "$output" = "0 1 2 3 4 5 " ] || { echo "got: $output"; false; }
+	[ "$(cat "$BATS_TEST_TMPDIR/f3")" = to-three ]
+	[ "$(cat "$BATS_TEST_TMPDIR/f4")" = to-four ]
+	run "$RT" --root "$ROOT" run --preserve-fds 9 -b "$B" f2
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"--preserve-fds 9: fd "*" is not open"* ]]
+	set_config ".process.args = $(args sleep 60)"
+	rt_detached run -d -b "$B" f3
+	run bash -c "exec 3>'$BATS_TEST_TMPDIR/e3'; '$RT' --root '$ROOT' exec --preserve-fds 1 f3 sh -c 'echo via-exec >&3'"
+	[ "$status" -eq 0 ]
+	[ "$(cat "$BATS_TEST_TMPDIR/e3")" = via-exec ]
+}
+
 @test "bad input: unknown command, missing id, unknown option, --systemd-cgroup without systemd" {
 	run "$RT" frobnicate
 	[ "$status" -eq 1 ]
