@@ -123,9 +123,8 @@ done
 	echo
 	echo "Each runtime's \`run\` of \`/bin/true\` from one busybox bundle, inside the same"
 	echo "wrapper (\`unshare -m\` + \`sh\`, which all rows pay); runc $(runc --version | head -n1 | cut -d" " -f3),"
-	echo "crun $(crun --version | head -n1 | cut -d" " -f3). **rongqi-runtime does no cgroup work yet** (runc"
-	echo "and crun create and remove a cgroup in 9 v1 hierarchies here): the comparison is not"
-	echo "final until it does."
+	echo "crun $(crun --version | head -n1 | cut -d" " -f3). All three create, join and remove the container's cgroup in the"
+	echo "9 v1 hierarchies of this hybrid host."
 	echo
 	echo "| command | rongqi-runtime | crun | runc | ratio to crun | ratio to runc |"
 	echo "|---|---|---|---|---|---|"

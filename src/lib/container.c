@@ -18,6 +18,7 @@
 #include "basic/fd-util.h"
 #include "basic/macro.h"
 #include "basic/string-util.h"
+#include "lib/cgroup.h"
 #include "lib/hooks.h"
 #include "lib/log.h"
 #include "lib/ns.h"
@@ -51,9 +52,9 @@ static int write_pid_file(const char *path, pid_t pid, rq_error **reterr)
 /* What this version cannot do yet is refused, or said, never silently dropped. */
 static int check_supported(const rq_spec *spec, rq_error **reterr)
 {
-        if (spec->linux_ && (spec->linux_->resources || spec->linux_->cgroups_path))
-                rq_warn("linux.resources and linux.cgroupsPath are not applied by this version "
-                        "of rongqi-runtime: the container runs in the caller's cgroup");
+        if (geteuid() != 0 && spec->linux_ && spec->linux_->resources)
+                rq_warn("linux.resources: not applied: this version manages cgroups only when "
+                        "run as root");
         return 0;
 }
 
@@ -120,6 +121,8 @@ int rq_container_create(int root_fd, const rq_create_opts *o, pid_t *ret_pid, rq
         _cleanup_free_ char *rootfs = NULL;
         rq_state st = { 0 };
         pid_t pid = 0;
+        _cleanup_free_ char *cgroup_path = NULL;
+        _cleanup_(rq_cgroup_done) rq_cgroup cg = { 0 };
         if ((k = rq_state_lock(dir, true, true)) < 0) {
                 rq_error_set(reterr, k, "lock the state of %s", o->id);
                 goto fail;
@@ -156,6 +159,20 @@ int rq_container_create(int root_fd, const rq_create_opts *o, pid_t *ret_pid, rq
                 .owner = geteuid(),
                 .annotations = NULL,
         };
+        if (geteuid() == 0) {
+                cgroup_path = rq_cgroup_path_for(spec, o->id);
+                if (!cgroup_path) {
+                        k = rq_error_set(reterr, ENOMEM, "cgroup path");
+                        goto fail;
+                }
+                if ((k = rq_cgroup_create(cgroup_path,
+                                          spec->linux_ ? spec->linux_->resources : NULL, &cg,
+                                          reterr)) < 0) {
+                        free(TAKE_PTR(cgroup_path));
+                        goto fail;
+                }
+                st.cgroup_path = cgroup_path;
+        }
         if ((k = rq_state_write(dir, &st, reterr)) < 0 ||
             (k = rq_spawn(
                      &(rq_spawn_opts){ .spec = spec,
@@ -163,6 +180,7 @@ int rq_container_create(int root_fd, const rq_create_opts *o, pid_t *ret_pid, rq
                                        .exec_fifo_fd = fifo,
                                        .console_socket = o->console_socket,
                                        .preserve_fds = o->preserve_fds,
+                                       .cgroup = cgroup_path ? &cg : NULL,
                                        .hooks = run_create_hooks,
                                        .userdata = &(create_hooks){ .spec = spec, .state = &st } },
                      &pid, reterr)) < 0)
@@ -185,6 +203,8 @@ fail_kill:
         kill(pid, SIGKILL);
         (void)RETRY_EINTR(waitpid(pid, NULL, 0));
 fail:
+        if (cgroup_path)
+                (void)rq_cgroup_remove(cgroup_path, NULL);
         (void)rq_state_dir_remove(root_fd, o->id, NULL);
         rq_error_wrap(reterr, "create container %s", o->id);
         return k;
@@ -383,6 +403,10 @@ int rq_container_delete(int root_fd, const char *id, bool force, rq_error **rete
                                                           id);
                         }
                 }
+        }
+        if (st.cgroup_path && (k = rq_cgroup_remove(st.cgroup_path, reterr)) < 0) {
+                rq_state_done(&st);
+                return rq_error_wrap(reterr, "delete container %s", id);
         }
         _cleanup_(rq_spec_freep) rq_spec *spec = load_bundle_spec(&st);
         k = rq_state_dir_remove(root_fd, id, reterr);

@@ -14,6 +14,7 @@
 #include "basic/fd-util.h"
 #include "basic/macro.h"
 #include "basic/string-util.h"
+#include "lib/cgroup.h"
 #include "lib/container.h"
 #include "lib/init.h"
 #include "lib/nsjoin.h"
@@ -164,10 +165,17 @@ static int status_code(int status)
 }
 
 /* The joiner: enter the namespaces, fork the process, report its pid, wait for it. */
-static _Noreturn void joiner(pid_t init, const rq_spec *spec, const rq_seccomp_prog *seccomp,
-                             int sock, bool detach, unsigned preserve)
+static _Noreturn void joiner(pid_t init, const char *cgroup, const rq_spec *spec,
+                             const rq_seccomp_prog *seccomp, int sock, bool detach,
+                             unsigned preserve)
 {
         rq_error *e = NULL;
+        /* The container's cgroup first, by the host's paths: the process forked below is born
+         * in it, under its limits. */
+        if (cgroup && rq_cgroup_enter(cgroup, &e) < 0) {
+                (void)rq_sync_send_error(sock, e);
+                _exit(1);
+        }
         rq_nsjoin_request req = {
                 .target = init, .all = true, .root = true, .preserve_credentials = true
         };
@@ -215,6 +223,7 @@ int rq_container_exec(int root_fd, const rq_exec_opts *o, int *ret_status, rq_er
         _cleanup_(rq_spec_freep) rq_spec *spec = NULL;
         _cleanup_(rq_seccomp_prog_freep) rq_seccomp_prog *seccomp = NULL;
         pid_t init = st.pid;
+        _cleanup_free_ char *cgroup = st.cgroup_path ? strdup(st.cgroup_path) : NULL;
         k = build_spec(&st, o, &spec, reterr);
         rq_state_done(&st);
         if (k < 0 || (spec->linux_ && spec->linux_->seccomp &&
@@ -235,7 +244,7 @@ int rq_container_exec(int root_fd, const rq_exec_opts *o, int *ret_status, rq_er
         }
         if (j == 0) {
                 close(sv[0]);
-                joiner(init, spec, seccomp, sv[1], o->detach, o->preserve_fds);
+                joiner(init, cgroup, spec, seccomp, sv[1], o->detach, o->preserve_fds);
         }
         close(sv[1]);
 

@@ -1,7 +1,8 @@
 /* The container init: the child's ordered setup, a checklist read top to bottom.
  *
- *   1. wait for the parent to write the id maps (a new user namespace starts unmapped), then
- *      become root in it: files and mounts made during setup must have mapped owners
+ *   1. wait for the parent to write the id maps (a new user namespace starts unmapped) and to
+ *      put us in our cgroup (before we run anything), then, in a new user namespace, become
+ *      root in it: files and mounts made during setup must have mapped owners
  *   2. join the namespaces given by path (user first: it decides what the others may do)
  *   3. hostname and domainname; with hooks: ask the runtime to run prestart and createRuntime
  *      (our namespaces exist now), and get the state JSON for our own hooks
@@ -226,7 +227,7 @@ static int setup(const rq_init_ctx *c, rq_error **reterr)
         const rq_spec *s = c->spec;
         _cleanup_free_ char *state = NULL;
         int k;
-        if (c->userns_created &&
+        if (c->wait_for_parent &&
             ((k = rq_sync_send(c->sync_fd, RQ_SYNC_CHILD_READY, NULL, 0, NULL, 0)) < 0 ||
              (k = rq_sync_expect(c->sync_fd, RQ_SYNC_MAPS_DONE, NULL, NULL, reterr)) < 0))
                 return k < 0 && reterr && *reterr ? k : rq_error_set(reterr, k, "wait for id maps");

@@ -100,6 +100,7 @@ int rq_spawn(const rq_spawn_opts *o, pid_t *ret_pid, rq_error **reterr)
                         .rootfs = rootfs,
                         .sync_fd = sv[1],
                         .userns_created = flags & CLONE_NEWUSER,
+                        .wait_for_parent = (flags & CLONE_NEWUSER) || o->cgroup,
                         .seccomp = seccomp,
                         .exec_fifo_fd = exec_fifo_fd,
                         .preserve_fds = o->preserve_fds,
@@ -108,9 +109,10 @@ int rq_spawn(const rq_spawn_opts *o, pid_t *ret_pid, rq_error **reterr)
         }
         close(sv[1]);
 
-        if (flags & CLONE_NEWUSER) {
+        if ((flags & CLONE_NEWUSER) || o->cgroup) {
                 if ((k = rq_sync_expect(sock, RQ_SYNC_CHILD_READY, NULL, NULL, reterr)) < 0 ||
-                    (k = write_maps(spec, pid, reterr)) < 0 ||
+                    ((flags & CLONE_NEWUSER) && (k = write_maps(spec, pid, reterr)) < 0) ||
+                    (o->cgroup && (k = rq_cgroup_attach(o->cgroup, pid, reterr)) < 0) ||
                     (k = rq_sync_send(sock, RQ_SYNC_MAPS_DONE, NULL, 0, NULL, 0)) < 0)
                         goto fail;
         }

@@ -10,6 +10,7 @@
 #include <sys/types.h>
 
 #include "lib/error.h"
+#include "lib/cgroup.h"
 #include "lib/spec.h"
 
 /* Start the container described by o->spec. Without an exec fifo returns the init's pid (host
@@ -28,6 +29,7 @@ typedef struct rq_spawn_opts {
         int exec_fifo_fd; /* O_RDWR fd of the exec fifo (create), or -1 (run) */
         const char *console_socket; /* process.terminal: send the pty master there */
         unsigned preserve_fds; /* fds 3 .. 3+n-1 of the caller go into the container */
+        const rq_cgroup *cgroup; /* join the init to it before it runs, or NULL */
         rq_spawn_hooks_fn hooks; /* NULL: no runtime hooks */
         void *userdata;
 } rq_spawn_opts;

@@ -92,8 +92,8 @@ int cmd_features(const runtime_globals *g, int argc, char **argv)
                               "ociVersionMin", "1.0.0", "ociVersionMax", "1.3.0", "hooks",
                               string_array(hooks, ELEMENTSOF(hooks)), "mountOptions",
                               string_array(mount_options, ELEMENTSOF(mount_options)), "linux",
-                              "namespaces", ns, "cgroup", "v1", false, "v2", false, "systemd",
-                              false, "seccomp", "enabled", true, "apparmor", "enabled", false);
+                              "namespaces", ns, "cgroup", "v1", true, "v2", true, "systemd", false,
+                              "seccomp", "enabled", true, "apparmor", "enabled", false);
         if (!o)
                 return 1;
         char *text = json_dumps(o, JSON_INDENT(4) | JSON_PRESERVE_ORDER);

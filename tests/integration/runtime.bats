@@ -458,6 +458,32 @@ args() {
 	[ "$(cat "$BATS_TEST_TMPDIR/e3")" = via-exec ]
 }
 
+@test "cgroups: memory, pids and cpu limits land in the container's own cgroup, removed at delete" {
+	set_config '.linux.resources = {memory: {limit: 33554432}, pids: {limit: 8},
+		cpu: {shares: 512, quota: 50000, period: 100000}} |
+		.process.args = ["sleep", "60"]'
+	rt_detached run -d -b "$B" g1
+	[ "$status" -eq 0 ]
+	pid=$("$RT" --root "$ROOT" state g1 | jq -r .pid)
+	grep -q ":memory:/$CG/c$" /proc/$pid/cgroup
+	grep -q ":pids:/$CG/c$" /proc/$pid/cgroup
+	[ "$(cat /sys/fs/cgroup/memory/$CG/c/memory.limit_in_bytes)" = 33554432 ]
+	[ "$(cat /sys/fs/cgroup/pids/$CG/c/pids.max)" = 8 ]
+	[ "$(cat /sys/fs/cgroup/cpu/$CG/c/cpu.shares)" = 512 ]
+	[ "$(cat /sys/fs/cgroup/cpu/$CG/c/cpu.cfs_quota_us)" = 50000 ]
+	# exec'd processes are in the cgroup too, and the pids limit holds for them
+	run "$RT" --root "$ROOT" exec g1 sh -c 'cat /proc/self/cgroup | grep -c "/'"$CG"'/c$"; for i in 1 2 3 4 5 6 7 8 9 10; do sleep 20 & done 2>/dev/null; echo forked'
+	[ "${lines[0]}" -ge 9 ]
+	[ "$(cat /sys/fs/cgroup/pids/$CG/c/pids.current)" -le 8 ]
+	[ "$(awk '{print $2}' /sys/fs/cgroup/pids/$CG/c/pids.events)" -gt 0 ]
+	run "$RT" --root "$ROOT" delete -f g1
+	[ "$status" -eq 0 ]
+	[ ! -e "/sys/fs/cgroup/memory/$CG/c" ]
+	[ ! -e "/sys/fs/cgroup/pids/$CG/c" ]
+	run "$RT" features
+	[ "$(echo "$output" | jq .linux.cgroup.v1)" = true ]
+}
+
 @test "bad input: unknown command, missing id, unknown option, --systemd-cgroup without systemd" {
 	run "$RT" frobnicate
 	[ "$status" -eq 1 ]

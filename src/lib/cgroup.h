@@ -1,0 +1,51 @@
+/* The container's cgroup, as much of it as the runtime core needs: detect cgroup v1, hybrid
+ * (v1 controllers plus a cgroup2 mount at /sys/fs/cgroup/unified) or v2; create the
+ * container's cgroup at linux.cgroupsPath in every hierarchy; apply the memory, pids and cpu
+ * limits of linux.resources; put the init in it before it runs anything; remove it at delete.
+ * (The full set of resources, update, stats, freezing and the v2 device filter are the cgroup
+ * work that follows; whatever is set and not applied here is reported, never dropped
+ * silently.) */
+#pragma once
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "lib/error.h"
+#include "lib/spec.h"
+
+typedef enum rq_cgroup_mode {
+        RQ_CGROUP_V1,
+        RQ_CGROUP_HYBRID,
+        RQ_CGROUP_V2,
+        _RQ_CGROUP_MODE_MAX,
+        _RQ_CGROUP_MODE_INVALID = -1,
+} rq_cgroup_mode;
+
+#define RQ_CGROUP_DIRS_MAX 16
+
+typedef struct rq_cgroup {
+        rq_cgroup_mode mode;
+        char *path; /* the container's path inside each hierarchy */
+        char *dirs[RQ_CGROUP_DIRS_MAX]; /* absolute directories, one per hierarchy */
+        size_t n_dirs;
+} rq_cgroup;
+
+int rq_cgroup_detect(rq_cgroup_mode *ret, rq_error **reterr);
+const char *rq_cgroup_mode_to_string(rq_cgroup_mode mode);
+
+/* The path to use: linux.cgroupsPath (absolute, or relative to /rongqi-runtime), or
+ * /rongqi-runtime/ID. malloc'd. */
+char *rq_cgroup_path_for(const rq_spec *spec, const char *id);
+
+/* Create the cgroup in every hierarchy and apply the limits. On failure nothing is left. */
+int rq_cgroup_create(const char *path, const rq_spec_resources *res, rq_cgroup *ret,
+                     rq_error **reterr);
+/* Move pid (the container's init, before it runs anything) into the cgroup. */
+int rq_cgroup_attach(const rq_cgroup *cg, pid_t pid, rq_error **reterr);
+/* Move the calling process into the cgroup at path in every hierarchy (exec: before joining
+ * the container's mount namespace, so the host's cgroupfs paths are used). */
+int rq_cgroup_enter(const char *path, rq_error **reterr);
+/* Remove the cgroup at path in every hierarchy (its processes must be gone: this waits a
+ * moment for exiting ones). Missing directories are fine. */
+int rq_cgroup_remove(const char *path, rq_error **reterr);
+void rq_cgroup_done(rq_cgroup *cg);
