@@ -484,6 +484,19 @@ args() {
 	[ "$(echo "$output" | jq .linux.cgroup.v1)" = true ]
 }
 
+@test "settings this version does not apply are refused by name, never silently dropped" {
+	local f
+	for f in '.process.apparmorProfile = "p"' '.process.selinuxLabel = "l"' \
+		'.linux.mountLabel = "l"' '.linux.intelRdt = {closID: "c"}' \
+		'.linux.namespaces += [{type: "time"}] | .linux.timeOffsets = {monotonic: {secs: 1}}'; do
+		set_config "$f"
+		run "$RT" --root "$ROOT" run -b "$B" z1
+		[ "$status" -eq 1 ] || { echo "accepted: $f"; false; }
+		[[ "$output" == *"set in config.json, but not applied by this version"* ]]
+		[ -z "$("$RT" --root "$ROOT" list -q)" ]
+	done
+}
+
 @test "bad input: unknown command, missing id, unknown option, --systemd-cgroup without systemd" {
 	run "$RT" frobnicate
 	[ "$status" -eq 1 ]
