@@ -73,6 +73,11 @@ int rq_spawn(const rq_spawn_opts *o, pid_t *ret_pid, rq_error **reterr)
         if (spec->linux_ && spec->linux_->seccomp &&
             (k = rq_seccomp_compile(spec->linux_->seccomp, &seccomp, reterr)) < 0)
                 return k;
+        if (seccomp && seccomp->notify)
+                return rq_error_set_plain(reterr, EOPNOTSUPP,
+                                          "linux.seccomp: SCMP_ACT_NOTIFY (a listener at "
+                                          "listenerPath) is not supported by this version of "
+                                          "rongqi-runtime");
 
         int flags = 0;
         for (int t = 0; t < _RQ_NS_TYPE_MAX; t++) {
