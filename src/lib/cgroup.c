@@ -91,6 +91,10 @@ static int hierarchies(rq_cgroup_mode mode, char **ret, size_t *ret_n)
         return 0;
 }
 
+/* Write a limit ("max" when negative) to dir/file; the error names the config field. */
+static int write_limit(const char *dir, const char *file, int64_t value, bool neg_is_max,
+                       const char *field, rq_error **reterr);
+
 static int write_file(const char *dir, const char *file, const char *value, rq_error **reterr)
 {
         _cleanup_free_ char *p = strprintf("%s/%s", dir, file);
@@ -100,6 +104,18 @@ static int write_file(const char *dir, const char *file, const char *value, rq_e
         if (k < 0)
                 return rq_error_set(reterr, k, "write \"%s\" to %s", value, p);
         return 0;
+}
+
+static int write_limit(const char *dir, const char *file, int64_t value, bool neg_is_max,
+                       const char *field, rq_error **reterr)
+{
+        char v[32];
+        if (value < 0 && neg_is_max)
+                strcpy(v, "max");
+        else
+                snprintf(v, sizeof(v), "%lld", (long long)value);
+        int k = write_file(dir, file, v, reterr);
+        return k < 0 ? rq_error_wrap(reterr, "linux.resources.%s", field) : 0;
 }
 
 /* mkdir -p below root; a new cpuset cgroup gets its parent's cpus and mems (v1 starts them
@@ -157,54 +173,44 @@ static const char *dir_of(const rq_cgroup *cg, const char *controller)
         return NULL;
 }
 
+/* The v1 hierarchy of a controller, or an error naming the config field that needs it. */
+static int need_dir(const rq_cgroup *cg, const char *controller, const char *field,
+                    const char **ret, rq_error **reterr)
+{
+        *ret = dir_of(cg, controller);
+        if (!*ret)
+                return rq_error_set_plain(reterr, ENOTSUP,
+                                          "linux.resources.%s: no %s hierarchy on this host", field,
+                                          controller);
+        return 0;
+}
+
 static int apply_v1(const rq_cgroup *cg, const rq_spec_resources *r, rq_error **reterr)
 {
-        char v[32];
         const char *d;
         int k;
-        if (r->memory && r->memory->limit.set) {
-                if (!(d = dir_of(cg, "memory")))
-                        return rq_error_set_plain(reterr, ENOTSUP,
-                                                  "linux.resources.memory: no "
-                                                  "memory hierarchy on this host");
-                snprintf(v, sizeof(v), "%lld", (long long)r->memory->limit.value);
-                if ((k = write_file(d, "memory.limit_in_bytes", v, reterr)) < 0)
-                        return rq_error_wrap(reterr, "linux.resources.memory.limit");
-        }
-        if (r->pids && r->pids->limit.set) {
-                if (!(d = dir_of(cg, "pids")))
-                        return rq_error_set_plain(reterr, ENOTSUP,
-                                                  "linux.resources.pids: no "
-                                                  "pids hierarchy on this host");
-                if (r->pids->limit.value < 0)
-                        strcpy(v, "max");
-                else
-                        snprintf(v, sizeof(v), "%lld", (long long)r->pids->limit.value);
-                if ((k = write_file(d, "pids.max", v, reterr)) < 0)
-                        return rq_error_wrap(reterr, "linux.resources.pids.limit");
-        }
-        if (r->cpu && (r->cpu->shares.set || r->cpu->quota.set || r->cpu->period.set)) {
-                if (!(d = dir_of(cg, "cpu")))
-                        return rq_error_set_plain(reterr, ENOTSUP,
-                                                  "linux.resources.cpu: no cpu "
-                                                  "hierarchy on this host");
-                if (r->cpu->shares.set) {
-                        snprintf(v, sizeof(v), "%llu", (unsigned long long)r->cpu->shares.value);
-                        if ((k = write_file(d, "cpu.shares", v, reterr)) < 0)
-                                return rq_error_wrap(reterr, "linux.resources.cpu.shares");
-                }
-                /* period first: a quota is checked against the current period */
-                if (r->cpu->period.set) {
-                        snprintf(v, sizeof(v), "%llu", (unsigned long long)r->cpu->period.value);
-                        if ((k = write_file(d, "cpu.cfs_period_us", v, reterr)) < 0)
-                                return rq_error_wrap(reterr, "linux.resources.cpu.period");
-                }
-                if (r->cpu->quota.set) {
-                        snprintf(v, sizeof(v), "%lld", (long long)r->cpu->quota.value);
-                        if ((k = write_file(d, "cpu.cfs_quota_us", v, reterr)) < 0)
-                                return rq_error_wrap(reterr, "linux.resources.cpu.quota");
-                }
-        }
+        const rq_spec_cpu *cpu = r->cpu;
+        if (r->memory && r->memory->limit.set &&
+            ((k = need_dir(cg, "memory", "memory", &d, reterr)) < 0 ||
+             (k = write_limit(d, "memory.limit_in_bytes", r->memory->limit.value, false,
+                              "memory.limit", reterr)) < 0))
+                return k;
+        if (r->pids && r->pids->limit.set &&
+            ((k = need_dir(cg, "pids", "pids", &d, reterr)) < 0 ||
+             (k = write_limit(d, "pids.max", r->pids->limit.value, true, "pids.limit", reterr)) <
+                     0))
+                return k;
+        if (!cpu || !(cpu->shares.set || cpu->quota.set || cpu->period.set))
+                return 0;
+        if ((k = need_dir(cg, "cpu", "cpu", &d, reterr)) < 0 ||
+            (cpu->shares.set && (k = write_limit(d, "cpu.shares", (int64_t)cpu->shares.value, false,
+                                                 "cpu.shares", reterr)) < 0) ||
+            /* period first: a quota is checked against the current period */
+            (cpu->period.set && (k = write_limit(d, "cpu.cfs_period_us", (int64_t)cpu->period.value,
+                                                 false, "cpu.period", reterr)) < 0) ||
+            (cpu->quota.set && (k = write_limit(d, "cpu.cfs_quota_us", cpu->quota.value, false,
+                                                "cpu.quota", reterr)) < 0))
+                return k;
         return 0;
 }
 
@@ -228,22 +234,13 @@ static int apply_v2(const rq_cgroup *cg, const rq_spec_resources *r, rq_error **
                         break;
                 s = slash;
         }
-        if (r->memory && r->memory->limit.set) {
-                if (r->memory->limit.value < 0)
-                        strcpy(v, "max");
-                else
-                        snprintf(v, sizeof(v), "%lld", (long long)r->memory->limit.value);
-                if ((k = write_file(d, "memory.max", v, reterr)) < 0)
-                        return rq_error_wrap(reterr, "linux.resources.memory.limit");
-        }
-        if (r->pids && r->pids->limit.set) {
-                if (r->pids->limit.value < 0)
-                        strcpy(v, "max");
-                else
-                        snprintf(v, sizeof(v), "%lld", (long long)r->pids->limit.value);
-                if ((k = write_file(d, "pids.max", v, reterr)) < 0)
-                        return rq_error_wrap(reterr, "linux.resources.pids.limit");
-        }
+        if ((r->memory && r->memory->limit.set &&
+             (k = write_limit(d, "memory.max", r->memory->limit.value, true, "memory.limit",
+                              reterr)) < 0) ||
+            (r->pids && r->pids->limit.set &&
+             (k = write_limit(d, "pids.max", r->pids->limit.value, true, "pids.limit", reterr)) <
+                     0))
+                return k;
         if (r->cpu && r->cpu->shares.set) {
                 /* runc's and crun's conversion of v1 shares (2..262144) to v2 weight (1..10000) */
                 unsigned long long s = r->cpu->shares.value;
