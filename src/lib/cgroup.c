@@ -348,6 +348,48 @@ int rq_cgroup_enter(const char *path, rq_error **reterr)
         return k < 0 ? rq_error_wrap(reterr, "enter the container's cgroup %s", path) : 0;
 }
 
+/* Poll file until it contains want (up to ~2 s). */
+static bool wait_contains(const char *file, const char *want)
+{
+        for (int t = 0; t < 200; t++) {
+                _cleanup_free_ char *v = NULL;
+                if (read_full_file_at(AT_FDCWD, file, &v, NULL) == 0 && strstr(v, want))
+                        return true;
+                nanosleep(&(struct timespec){ 0, 10 * 1000 * 1000 }, NULL);
+        }
+        return false;
+}
+
+int rq_cgroup_freeze(const char *path, bool freeze, rq_error **reterr)
+{
+        rq_cgroup_mode mode;
+        int k = rq_cgroup_detect(&mode, reterr);
+        if (k < 0)
+                return k;
+        _cleanup_free_ char *dir = mode == RQ_CGROUP_V2
+                                           ? strprintf("%s%s", CGROUP_ROOT, path)
+                                           : strprintf("%s/freezer%s", CGROUP_ROOT, path);
+        _cleanup_free_ char *check =
+                dir ? strprintf("%s/%s", dir,
+                                mode == RQ_CGROUP_V2 ? "cgroup.events" : "freezer.state")
+                    : NULL;
+        if (!check)
+                return rq_error_set(reterr, ENOMEM, "cgroup path");
+        if (access(dir, F_OK) < 0)
+                return rq_error_set(reterr, errno, "%s: the container's %s cgroup", dir,
+                                    mode == RQ_CGROUP_V2 ? "" : "freezer");
+        const char *value =
+                mode == RQ_CGROUP_V2 ? (freeze ? "1" : "0") : (freeze ? "FROZEN" : "THAWED");
+        if ((k = write_file(dir, mode == RQ_CGROUP_V2 ? "cgroup.freeze" : "freezer.state", value,
+                            reterr)) < 0)
+                return k;
+        const char *want = mode == RQ_CGROUP_V2 ? (freeze ? "frozen 1" : "frozen 0") : value;
+        if (!wait_contains(check, want))
+                return rq_error_set_plain(reterr, ETIMEDOUT, "%s: not %s within 2 s", dir,
+                                          freeze ? "frozen" : "thawed");
+        return 0;
+}
+
 int rq_cgroup_remove(const char *path, rq_error **reterr)
 {
         rq_cgroup_mode mode;

@@ -7,6 +7,7 @@
  * silently.) */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -45,6 +46,9 @@ int rq_cgroup_attach(const rq_cgroup *cg, pid_t pid, rq_error **reterr);
 /* Move the calling process into the cgroup at path in every hierarchy (exec: before joining
  * the container's mount namespace, so the host's cgroupfs paths are used). */
 int rq_cgroup_enter(const char *path, rq_error **reterr);
+/* Freeze (or thaw) every process of the cgroup at path and wait until the kernel says it is
+ * done: v1 freezer.state FROZEN/THAWED, v2 cgroup.freeze and cgroup.events. */
+int rq_cgroup_freeze(const char *path, bool freeze, rq_error **reterr);
 /* Remove the cgroup at path in every hierarchy (its processes must be gone: this waits a
  * moment for exiting ones). Missing directories are fine. */
 int rq_cgroup_remove(const char *path, rq_error **reterr);

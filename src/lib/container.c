@@ -373,6 +373,36 @@ int rq_container_kill(int root_fd, const char *id, int sig, bool all, rq_error *
         return k;
 }
 
+int rq_container_pause(int root_fd, const char *id, bool pause, rq_error **reterr)
+{
+        _cleanup_close_ int dir = rq_state_dir_open(root_fd, id, reterr);
+        if (dir < 0)
+                return dir;
+        int k = rq_state_lock(dir, true, true);
+        if (k < 0)
+                return rq_error_set(reterr, k, "lock the state of %s", id);
+        rq_state st;
+        if ((k = rq_state_read(dir, &st, reterr)) < 0)
+                return k;
+        rq_status now = rq_state_live_status(&st);
+        if (now != (pause ? RQ_STATUS_RUNNING : RQ_STATUS_PAUSED))
+                k = rq_error_set_plain(reterr, EINVAL,
+                                       pause ? "container not running: cannot pause a %s container"
+                                             : "container not paused: cannot resume a %s container",
+                                       rq_status_to_string(now));
+        else if (!st.cgroup_path)
+                k = rq_error_set_plain(reterr, ENOTSUP,
+                                       "%s needs the container's cgroup, and this container has "
+                                       "none (created without root)",
+                                       pause ? "pause" : "resume");
+        else if ((k = rq_cgroup_freeze(st.cgroup_path, pause, reterr)) >= 0) {
+                st.status = pause ? RQ_STATUS_PAUSED : RQ_STATUS_RUNNING;
+                k = rq_state_write(dir, &st, reterr);
+        }
+        rq_state_done(&st);
+        return k;
+}
+
 int rq_container_pids(int root_fd, const char *id, pid_t **ret, size_t *ret_n, rq_error **reterr)
 {
         rq_state st;
@@ -411,6 +441,9 @@ int rq_container_delete(int root_fd, const char *id, bool force, rq_error **rete
                 if (pfd >= 0) {
                         /* SIGKILL to the PID 1 of a namespace ends every process in it. */
                         (void)signal_pid_namespace(st.pid, SIGKILL, NULL);
+                        /* Frozen processes die only once thawed. */
+                        if (now == RQ_STATUS_PAUSED && st.cgroup_path)
+                                (void)rq_cgroup_freeze(st.cgroup_path, false, NULL);
                         struct pollfd p = { .fd = pfd, .events = POLLIN };
                         if (poll(&p, 1, 10000) <= 0) {
                                 rq_state_done(&st);

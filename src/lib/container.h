@@ -29,6 +29,8 @@ typedef struct rq_create_opts {
 int rq_container_create(int root_fd, const rq_create_opts *o, pid_t *ret_pid, rq_error **reterr);
 int rq_container_start(int root_fd, const char *id, rq_error **reterr);
 int rq_container_kill(int root_fd, const char *id, int sig, bool all, rq_error **reterr);
+/* Freeze every process of a running container (its cgroup), or thaw a paused one. */
+int rq_container_pause(int root_fd, const char *id, bool pause, rq_error **reterr);
 int rq_container_delete(int root_fd, const char *id, bool force, rq_error **reterr);
 /* The host pids of every process in the container (its PID namespace), ascending; none for a
  * stopped container. Free *ret. */

@@ -91,3 +91,32 @@ int cmd_delete(const runtime_globals *g, int argc, char **argv)
                 return 1;
         return rq_container_delete(root, id, force, &e) < 0 ? runtime_fail(e) : 0;
 }
+
+static int pause_or_resume(const runtime_globals *g, bool pause, int argc, char **argv)
+{
+        const char *cmd = pause ? "pause" : "resume";
+        const char *id;
+        int k = parse_simple(cmd,
+                             pause ? "Usage: rongqi-runtime pause <container-id>\n\nFreeze every "
+                                     "process of the container (its cgroup).\n"
+                                   : "Usage: rongqi-runtime resume <container-id>\n\nThaw a "
+                                     "paused container.\n",
+                             argc, argv, NULL, NULL);
+        if (k != 0 || runtime_one_id(cmd, argc, argv, &id) < 0)
+                return k > 0 ? 0 : 1;
+        _cleanup_close_ int root = runtime_open_root(g, true);
+        _cleanup_error_ rq_error *e = NULL;
+        if (root < 0)
+                return 1;
+        return rq_container_pause(root, id, pause, &e) < 0 ? runtime_fail(e) : 0;
+}
+
+int cmd_pause(const runtime_globals *g, int argc, char **argv)
+{
+        return pause_or_resume(g, true, argc, argv);
+}
+
+int cmd_resume(const runtime_globals *g, int argc, char **argv)
+{
+        return pause_or_resume(g, false, argc, argv);
+}

@@ -21,6 +21,8 @@ int cmd_state(const runtime_globals *g, int argc, char **argv);
 int cmd_list(const runtime_globals *g, int argc, char **argv);
 int cmd_exec(const runtime_globals *g, int argc, char **argv);
 int cmd_ps(const runtime_globals *g, int argc, char **argv);
+int cmd_pause(const runtime_globals *g, int argc, char **argv);
+int cmd_resume(const runtime_globals *g, int argc, char **argv);
 int cmd_kill(const runtime_globals *g, int argc, char **argv);
 int cmd_delete(const runtime_globals *g, int argc, char **argv);
 int cmd_spec(const runtime_globals *g, int argc, char **argv);

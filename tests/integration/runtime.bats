@@ -497,6 +497,33 @@ args() {
 	done
 }
 
+@test "pause freezes every process (a counter stops), resume thaws it, delete -f ends a paused one" {
+	set_config '.process.args = ["sh", "-c", "i=0; while true; do i=$((i+1)); echo $i > /dev/shm/n; sleep 0.05; done"]'
+	rt_detached run -d -b "$B" z2
+	pid=$("$RT" --root "$ROOT" state z2 | jq -r .pid)
+	count() { cat /proc/$pid/root/dev/shm/n; }
+	wait_for test -s /proc/$pid/root/dev/shm/n
+	run "$RT" --root "$ROOT" pause z2
+	[ "$status" -eq 0 ]
+	[ "$("$RT" --root "$ROOT" state z2 | jq -r .status)" = paused ]
+	[ "$(cat /sys/fs/cgroup/freezer/$CG/c/freezer.state)" = FROZEN ]
+	a=$(count); sleep 0.4; b=$(count)
+	[ "$a" = "$b" ]
+	run "$RT" --root "$ROOT" pause z2
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"cannot pause a paused container"* ]]
+	run "$RT" --root "$ROOT" resume z2
+	[ "$status" -eq 0 ]
+	[ "$("$RT" --root "$ROOT" state z2 | jq -r .status)" = running ]
+	sleep 0.4
+	[ "$(count)" -gt "$b" ]
+	"$RT" --root "$ROOT" pause z2
+	run "$RT" --root "$ROOT" delete -f z2
+	[ "$status" -eq 0 ]
+	wait_for gone "$pid"
+	[ ! -e "/sys/fs/cgroup/freezer/$CG/c" ]
+}
+
 @test "bad input: unknown command, missing id, unknown option, --systemd-cgroup without systemd" {
 	run "$RT" frobnicate
 	[ "$status" -eq 1 ]
