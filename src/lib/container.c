@@ -227,33 +227,41 @@ fail:
         return k;
 }
 
-int rq_container_state(int root_fd, const char *id, rq_state *ret, rq_status *ret_status,
-                       rq_error **reterr)
+/* Open the container's state directory, lock it (exclusive for changes), read its state and
+ * live status. Returns the directory fd: the lock lasts as long as it is open. */
+static int open_locked(int root_fd, const char *id, bool exclusive, rq_state *ret,
+                       rq_status *ret_status, rq_error **reterr)
 {
         _cleanup_close_ int dir = rq_state_dir_open(root_fd, id, reterr);
         if (dir < 0)
                 return dir;
-        int k = rq_state_lock(dir, false, true);
+        int k = rq_state_lock(dir, exclusive, true);
         if (k < 0)
                 return rq_error_set(reterr, k, "lock the state of %s", id);
         if ((k = rq_state_read(dir, ret, reterr)) < 0)
                 return k;
         *ret_status = rq_state_live_status(ret);
+        return TAKE_FD(dir);
+}
+
+int rq_container_state(int root_fd, const char *id, rq_state *ret, rq_status *ret_status,
+                       rq_error **reterr)
+{
+        int dir = open_locked(root_fd, id, false, ret, ret_status, reterr);
+        if (dir < 0)
+                return dir;
+        close(dir);
         return 0;
 }
 
 int rq_container_start(int root_fd, const char *id, rq_error **reterr)
 {
-        _cleanup_close_ int dir = rq_state_dir_open(root_fd, id, reterr);
+        rq_state st;
+        rq_status now;
+        _cleanup_close_ int dir = open_locked(root_fd, id, true, &st, &now, reterr);
         if (dir < 0)
                 return dir;
-        int k = rq_state_lock(dir, true, true);
-        if (k < 0)
-                return rq_error_set(reterr, k, "lock the state of %s", id);
-        rq_state st;
-        if ((k = rq_state_read(dir, &st, reterr)) < 0)
-                return k;
-        rq_status now = rq_state_live_status(&st);
+        int k;
         if (now != RQ_STATUS_CREATED) {
                 k = now == RQ_STATUS_STOPPED
                             ? rq_error_set_plain(reterr, EINVAL,
@@ -375,16 +383,12 @@ int rq_container_kill(int root_fd, const char *id, int sig, bool all, rq_error *
 
 int rq_container_pause(int root_fd, const char *id, bool pause, rq_error **reterr)
 {
-        _cleanup_close_ int dir = rq_state_dir_open(root_fd, id, reterr);
+        rq_state st;
+        rq_status now;
+        _cleanup_close_ int dir = open_locked(root_fd, id, true, &st, &now, reterr);
         if (dir < 0)
                 return dir;
-        int k = rq_state_lock(dir, true, true);
-        if (k < 0)
-                return rq_error_set(reterr, k, "lock the state of %s", id);
-        rq_state st;
-        if ((k = rq_state_read(dir, &st, reterr)) < 0)
-                return k;
-        rq_status now = rq_state_live_status(&st);
+        int k;
         if (now != (pause ? RQ_STATUS_RUNNING : RQ_STATUS_PAUSED))
                 k = rq_error_set_plain(reterr, EINVAL,
                                        pause ? "container not running: cannot pause a %s container"
@@ -425,9 +429,11 @@ int rq_container_delete(int root_fd, const char *id, bool force, rq_error **rete
 {
         rq_state st;
         rq_status now;
-        int k = rq_container_state(root_fd, id, &st, &now, reterr);
-        if (k < 0)
-                return k;
+        /* Held until the directory is gone: no start or exec can slip in between. */
+        _cleanup_close_ int dir = open_locked(root_fd, id, true, &st, &now, reterr);
+        if (dir < 0)
+                return dir;
+        int k;
         if (now != RQ_STATUS_STOPPED) {
                 if (!force) {
                         k = rq_error_set_plain(reterr, EBUSY,
