@@ -147,3 +147,15 @@ int rq_log_error(const rq_error *e)
                 rq_log(RQ_LOG_ERROR, "hint: %s", h);
         return -rq_error_errno(e);
 }
+
+int rq_log_usage(const char *command, const char *fmt, va_list ap)
+{
+        char *msg = NULL;
+        if (vasprintf(&msg, fmt, ap) < 0)
+                msg = NULL;
+        rq_log(RQ_LOG_ERROR, "%s", msg ? msg : "bad usage");
+        free(msg);
+        if (log_format == RQ_LOG_FORMAT_TEXT || log_fd != STDERR_FILENO)
+                fprintf(stderr, "Try '%s --help' for more information.\n", command);
+        return 1;
+}

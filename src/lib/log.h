@@ -4,6 +4,7 @@
  * the core only calls rq_log*(). */
 #pragma once
 
+#include <stdarg.h>
 #include <stdbool.h>
 
 #include "basic/macro.h"
@@ -42,6 +43,10 @@ rq_log_format rq_log_format_from_string(const char *s);
 void rq_log(rq_log_level level, const char *fmt, ...) _printf_(2, 3);
 /* Log an error chain at error level (and its hint as a second line); returns its -errno. */
 int rq_log_error(const rq_error *e);
+
+/* A usage mistake: the message at error level, then "Try 'COMMAND --help' for more
+ * information." (command: "rongqi unshare"). Returns 1, the exit code for it. */
+int rq_log_usage(const char *command, const char *fmt, va_list ap) _printf_(2, 0);
 
 #define rq_err(...) rq_log(RQ_LOG_ERROR, __VA_ARGS__)
 #define rq_warn(...) rq_log(RQ_LOG_WARNING, __VA_ARGS__)

@@ -52,16 +52,13 @@ static void usage(FILE *f)
 
 int runtime_usage(const char *cmd, const char *fmt, ...)
 {
+        char command[64];
+        snprintf(command, sizeof(command), "rongqi-runtime%s%s", *cmd ? " " : "", cmd);
         va_list ap;
-        char *msg = NULL;
         va_start(ap, fmt);
-        if (vasprintf(&msg, fmt, ap) < 0)
-                msg = NULL;
+        int r = rq_log_usage(command, fmt, ap);
         va_end(ap);
-        rq_err("%s", msg ? msg : "bad usage");
-        free(msg);
-        fprintf(stderr, "Try 'rongqi-runtime %s --help' for more information.\n", cmd);
-        return 1;
+        return r;
 }
 
 int runtime_fail(const rq_error *e)

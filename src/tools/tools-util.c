@@ -72,16 +72,13 @@ _Noreturn void tool_wait_and_exit(pid_t pid)
 
 int tool_usage_error(const char *cmd, const char *fmt, ...)
 {
+        char command[64];
+        snprintf(command, sizeof(command), "rongqi %s", cmd);
         va_list ap;
-        char *msg = NULL;
         va_start(ap, fmt);
-        if (vasprintf(&msg, fmt, ap) < 0)
-                msg = NULL;
+        int r = rq_log_usage(command, fmt, ap);
         va_end(ap);
-        rq_err("%s", msg ? msg : "bad usage");
-        free(msg);
-        fprintf(stderr, "Try 'rongqi %s --help' for more information.\n", cmd);
-        return 1;
+        return r;
 }
 
 int tool_usage_error_from(const char *cmd, const rq_error *e)
