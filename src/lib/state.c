@@ -261,13 +261,17 @@ int rq_state_write(int dir_fd, const rq_state *s, rq_error **reterr)
         if (!text)
                 return rq_error_set(reterr, ENOMEM, "encode state of %s", s->id);
 
+        /* Write a temporary file and rename it over state.json: a reader or a runtime killed
+         * midway sees the old state or the new one, never half of one. No fsync: runtime state
+         * describes processes of this boot only, so surviving a power loss is worthless, while
+         * two fsyncs per `run` cost milliseconds where /run is not a tmpfs. */
         int r = 0;
         int fd = openat(dir_fd, STATE_TMP, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
                         0600);
         if (fd < 0)
                 r = rq_error_set(reterr, errno, "write state of %s", s->id);
-        else if ((r = write_all(fd, text, strlen(text))) < 0 || fsync(fd) < 0)
-                r = rq_error_set(reterr, r < 0 ? r : errno, "write state of %s", s->id);
+        else if ((r = write_all(fd, text, strlen(text))) < 0)
+                r = rq_error_set(reterr, r, "write state of %s", s->id);
         free(text);
         if (fd >= 0)
                 close(fd);
