@@ -19,6 +19,7 @@
 #include "basic/macro.h"
 #include "basic/string-util.h"
 #include "lib/cgroup.h"
+#include "lib/exe-guard.h"
 #include "lib/hooks.h"
 #include "lib/log.h"
 #include "lib/ns.h"
@@ -128,12 +129,21 @@ static rq_spec *load_bundle_spec(const rq_state *st)
 
 int rq_container_create(int root_fd, const rq_create_opts *o, pid_t *ret_pid, rq_error **reterr)
 {
-        _cleanup_close_ int dir = rq_state_dir_create(root_fd, o->id, reterr);
-        if (dir < 0)
-                return dir;
         int k;
         _cleanup_(rq_spec_freep) rq_spec *spec = NULL;
         _cleanup_close_ int bundle = open(o->bundle, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (bundle < 0)
+                k = rq_error_set(reterr, errno, "open bundle %s", o->bundle);
+        else if ((k = rq_spec_load(bundle, "config.json", &spec, reterr)) >= 0 &&
+                 (k = check_supported(spec, reterr)) >= 0 && o->exe_guard &&
+                 rq_exe_guard_needed(spec, NULL))
+                /* Before anything exists: the command starts again from the sealed copy. */
+                k = rq_exe_guard_reexec(reterr);
+        if (k < 0)
+                return rq_error_wrap(reterr, "create container %s", o->id);
+        _cleanup_close_ int dir = rq_state_dir_create(root_fd, o->id, reterr);
+        if (dir < 0)
+                return dir;
         _cleanup_close_ int fifo = -EBADF;
         _cleanup_free_ char *rootfs = NULL;
         rq_state st = { 0 };
@@ -144,13 +154,6 @@ int rq_container_create(int root_fd, const rq_create_opts *o, pid_t *ret_pid, rq
                 rq_error_set(reterr, k, "lock the state of %s", o->id);
                 goto fail;
         }
-        if (bundle < 0) {
-                k = rq_error_set(reterr, errno, "open bundle %s", o->bundle);
-                goto fail;
-        }
-        if ((k = rq_spec_load(bundle, "config.json", &spec, reterr)) < 0 ||
-            (k = check_supported(spec, reterr)) < 0)
-                goto fail;
         if (!o->start) {
                 if (mkfifoat(dir, EXEC_FIFO, 0600) < 0) {
                         k = rq_error_set(reterr, errno, "create the exec fifo");

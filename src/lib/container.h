@@ -24,6 +24,7 @@ typedef struct rq_create_opts {
         const char *console_socket; /* process.terminal: where the pty master goes */
         unsigned preserve_fds; /* --preserve-fds */
         bool start; /* run: no exec fifo, the program starts at once */
+        bool exe_guard; /* may re-execute this process from a sealed copy (exe-guard.h) */
 } rq_create_opts;
 
 int rq_container_create(int root_fd, const rq_create_opts *o, pid_t *ret_pid, rq_error **reterr);

@@ -3,6 +3,7 @@
 
 #include <fcntl.h>
 #include <jansson.h>
+#include <linux/capability.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +17,7 @@
 #include "basic/string-util.h"
 #include "lib/cgroup.h"
 #include "lib/container.h"
+#include "lib/exe-guard.h"
 #include "lib/init.h"
 #include "lib/nsjoin.h"
 #include "lib/process-attrs.h"
@@ -54,7 +56,23 @@ static int set_env(json_t *proc, const char *kv)
 
 /* The config's document with the process replaced (-p) and the overrides applied, parsed
  * once: validation and JSON paths in errors come for free. */
-static int build_spec(const rq_state *st, const rq_exec_opts *o, rq_spec **ret, rq_error **reterr)
+/* Whether the config's own process may hold CAP_SYS_PTRACE (its bounding set names it). */
+static bool config_may_ptrace(json_t *doc)
+{
+        json_t *b = json_object_get(
+                json_object_get(json_object_get(doc, "process"), "capabilities"), "bounding");
+        size_t i;
+        json_t *c;
+        json_array_foreach(b, i, c)
+        {
+                if (json_is_string(c) && strcmp(json_string_value(c), "CAP_SYS_PTRACE") == 0)
+                        return true;
+        }
+        return false;
+}
+
+static int build_spec(const rq_state *st, const rq_exec_opts *o, rq_spec **ret,
+                      bool *ret_config_ptrace, rq_error **reterr)
 {
         _cleanup_free_ char *path = strprintf("%s/config.json", st->bundle);
         if (!path)
@@ -63,6 +81,7 @@ static int build_spec(const rq_state *st, const rq_exec_opts *o, rq_spec **ret, 
         json_t *doc = json_load_file(path, 0, &jerr);
         if (!doc)
                 return rq_error_invalid(reterr, "%s: %s", path, jerr.text);
+        *ret_config_ptrace = config_may_ptrace(doc);
         int k = 0;
         if (o->process_json) {
                 json_t *p = json_loads(o->process_json, 0, &jerr);
@@ -224,10 +243,21 @@ int rq_container_exec(int root_fd, const rq_exec_opts *o, int *ret_status, rq_er
         _cleanup_(rq_seccomp_prog_freep) rq_seccomp_prog *seccomp = NULL;
         pid_t init = st.pid;
         _cleanup_free_ char *cgroup = st.cgroup_path ? strdup(st.cgroup_path) : NULL;
-        k = build_spec(&st, o, &spec, reterr);
+        bool config_ptrace = false;
+        k = build_spec(&st, o, &spec, &config_ptrace, reterr);
         rq_state_done(&st);
-        if (k < 0 || (spec->linux_ && spec->linux_->seccomp &&
-                      (k = rq_seccomp_compile(spec->linux_->seccomp, &seccomp, reterr)) < 0))
+        if (k < 0)
+                return k;
+        /* Before anything exists: the command starts again from the sealed copy. The
+         * container's own processes count as much as the one going in. */
+        rq_spec_capabilities config_caps = { .bounding = config_ptrace
+                                                                 ? UINT64_C(1) << CAP_SYS_PTRACE
+                                                                 : 0 };
+        if (o->exe_guard && rq_exe_guard_needed(spec, &config_caps) &&
+            (k = rq_exe_guard_reexec(reterr)) < 0)
+                return k;
+        if (spec->linux_ && spec->linux_->seccomp &&
+            (k = rq_seccomp_compile(spec->linux_->seccomp, &seccomp, reterr)) < 0)
                 return k;
         /* Until the exec, the processes in the container are this binary: not dumpable, so
          * nothing there can open /proc/PID/exe or attach to them. */

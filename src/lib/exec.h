@@ -32,6 +32,7 @@ typedef struct rq_exec_opts {
         bool detach; /* return once the program runs */
         const char *pid_file;
         unsigned preserve_fds; /* fds 3 .. 3+n-1 go into the container */
+        bool exe_guard; /* may re-execute this process from a sealed copy (exe-guard.h) */
 } rq_exec_opts;
 
 /* Returns 0 and, unless detached, the program's exit status in *ret_status (128+n for a

@@ -28,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include "basic/chase.h"
@@ -264,6 +265,12 @@ static int setup(const rq_init_ctx *c, rq_error **reterr)
                 return k;
         if ((k = rq_exec_program(s->process->args, s->process->env, true)) < 0)
                 return rq_exec_error(s->process->args[0], -k, reterr);
+        /* From here on, `exec` may send processes in while we are still the runtime binary:
+         * not dumpable, so none of them can open our /proc/PID/exe (exe-guard.h). Not sooner:
+         * a non-dumpable process's own /proc files belong to the host's root, and the setup
+         * above writes some of them. */
+        if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+                return rq_error_set(reterr, errno, "make the init non-dumpable");
         if ((k = rq_sync_send(c->sync_fd, RQ_SYNC_INIT_READY, NULL, 0, NULL, 0)) < 0)
                 return k;
         if (c->exec_fifo_fd >= 0) {

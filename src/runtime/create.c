@@ -128,7 +128,8 @@ static int create_or_run(const runtime_globals *g, bool run, int argc, char **ar
                              .pid_file = a.pid_file,
                              .console_socket = a.console_socket,
                              .preserve_fds = a.preserve_fds,
-                             .start = run };
+                             .start = run,
+                             .exe_guard = true };
         pid_t pid;
         if (rq_container_create(root, &o, &pid, &e) < 0)
                 return runtime_fail(e);

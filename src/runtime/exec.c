@@ -50,7 +50,7 @@ int cmd_exec(const runtime_globals *g, int argc, char **argv)
                 { "help", no_argument, NULL, 'h' },
                 {},
         };
-        rq_exec_opts o = { 0 };
+        rq_exec_opts o = { .exe_guard = true };
         char *env[EXEC_LIST_MAX + 1] = { NULL }, *caps[EXEC_LIST_MAX + 1] = { NULL };
         size_t n_env = 0, n_caps = 0;
         _cleanup_free_ char *process = NULL;

@@ -329,6 +329,60 @@ load runtime-helpers
 	[ "${lines[1]}" = 4 ]
 }
 
+# exe_attack ID: from inside container ID, race `exec`s of the runtime: a process in the
+# container reads /proc/PID/exe of every other process and tries to open it for writing,
+# while the host sends 30 execs in. Prints what the container saw (one line per exe it could
+# read that is not a file of its own rootfs, and "wrote" for any successful write).
+exe_attack() {
+	local id=$1 i
+	"$RT2" --root "$ROOT" exec -d "$id" sh -c 'cd /dev/shm; while [ ! -e stop ]; do
+		for p in /proc/[0-9]*; do
+			[ "$p" = /proc/$$ ] && continue
+			t=$(readlink $p/exe 2>/dev/null) || continue
+			case "$t" in /bin/*) ;; *) echo "$t" >>seen ;; esac
+			(echo x >>$p/exe) 2>/dev/null && echo wrote >>seen
+		done
+	done; touch done' </dev/null >/dev/null 2>&1
+	for i in $(seq 30); do "$RT2" --root "$ROOT" exec "$id" true; done
+	"$RT2" --root "$ROOT" exec "$id" sh -c 'cd /dev/shm && touch stop || exit 1
+		for i in $(seq 100); do [ -e done ] && break; sleep 0.1; done
+		[ -e done ] || { echo "the attacking loop did not stop"; exit 1; }
+		sort -u seen 2>/dev/null; true'
+}
+
+@test "security (CVE-2019-5736 class): the container cannot reach the runtime binary through /proc/PID/exe" {
+	# A copy of the runtime, so that a breach could not damage the build.
+	RT2="$BATS_TEST_TMPDIR/rongqi-runtime"
+	cp "$RT" "$RT2"
+	sum=$(sha256sum <"$RT2")
+	set_config ".process.args = $(args sleep 60)"
+	rt_detached create -b "$B" g1
+	[ "$status" -eq 0 ]
+	# The init waits for start as the runtime binary: not dumpable, so even root in the
+	# container (no CAP_SYS_PTRACE) cannot read its exe link or open it.
+	run "$RT2" --root "$ROOT" exec g1 sh -c 'readlink /proc/1/exe || echo refused; (echo x >>/proc/1/exe) 2>/dev/null || echo refused'
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = refused ]
+	[ "${lines[1]}" = refused ]
+	run exe_attack g1
+	[ "$status" -eq 0 ]
+	[ -z "$output" ]
+	[ "$(sha256sum <"$RT2")" = "$sum" ]
+	# With CAP_SYS_PTRACE in the host's user namespace, non-dumpable is not enough: the
+	# runtime runs from a sealed memfd copy, which the container sees and cannot write.
+	set_config '.process.args = ["sleep", "60"] | .process.capabilities |= map_values(. + ["CAP_SYS_PTRACE"])'
+	rt_detached create -b "$B" g2
+	[ "$status" -eq 0 ]
+	run "$RT2" --root "$ROOT" exec g2 sh -c 'readlink /proc/1/exe; (echo x >>/proc/1/exe) 2>/dev/null || echo refused'
+	[ "$status" -eq 0 ]
+	[[ "${lines[0]}" == "/memfd:rongqi-runtime"* ]]
+	[ "${lines[1]}" = refused ]
+	run exe_attack g2
+	[ "$status" -eq 0 ]
+	! grep -v '^/memfd:rongqi-runtime' <<<"$output"
+	[ "$(sha256sum <"$RT2")" = "$sum" ]
+}
+
 @test "security: a mount destination through a symlink in the image stays inside the rootfs" {
 	local host_dir="$BATS_TEST_TMPDIR/host-target"
 	mkdir -p "$host_dir" "$B/rootfs$host_dir"
