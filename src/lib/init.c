@@ -231,8 +231,10 @@ static int setup(const rq_init_ctx *c, rq_error **reterr)
             ((k = rq_sync_send(c->sync_fd, RQ_SYNC_CHILD_READY, NULL, 0, NULL, 0)) < 0 ||
              (k = rq_sync_expect(c->sync_fd, RQ_SYNC_MAPS_DONE, NULL, NULL, reterr)) < 0))
                 return k < 0 && reterr && *reterr ? k : rq_error_set(reterr, k, "wait for id maps");
-        if (c->userns_created &&
-            (setgroups(0, NULL) < 0 || setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)) {
+        /* setgroups fails with EPERM only where the runtime denied it for an unprivileged gid
+         * map: the groups are the unmapped overflow group then, nothing to clear. */
+        if (c->userns_created && ((setgroups(0, NULL) < 0 && errno != EPERM) ||
+                                  setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)) {
                 rq_error_set(reterr, errno, "become root in the new user namespace");
                 return rq_error_hint(reterr, "linux.uidMappings and linux.gidMappings must map "
                                              "container id 0");

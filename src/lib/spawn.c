@@ -37,10 +37,16 @@ static int write_maps(const rq_spec *s, pid_t pid, rq_error **reterr)
             (k = spec_map(s->linux_->gid_mappings, s->linux_->n_gid_mappings, &gids,
                           "linux.gidMappings", reterr)) < 0)
                 return k;
-        if ((k = rq_idmap_write(pid, RQ_IDMAP_UID, &uids,
-                                rq_idmap_needs_helper(RQ_IDMAP_UID, &uids), reterr)) < 0 ||
-            (k = rq_idmap_write(pid, RQ_IDMAP_GID, &gids,
-                                rq_idmap_needs_helper(RQ_IDMAP_GID, &gids), reterr)) < 0)
+        bool uid_helper = rq_idmap_needs_helper(RQ_IDMAP_UID, &uids);
+        bool gid_helper = rq_idmap_needs_helper(RQ_IDMAP_GID, &gids);
+        /* An unprivileged writer may map its own gid only once setgroups is denied (else the
+         * container could drop supplementary groups that guard files); newgidmap decides that
+         * itself from /etc/subgid, and root keeps setgroups allowed. */
+        if (geteuid() != 0 && !gid_helper && gids.n > 0 &&
+            (k = rq_setgroups_write(pid, "deny", reterr)) < 0)
+                return rq_error_wrap(reterr, "linux.gidMappings");
+        if ((k = rq_idmap_write(pid, RQ_IDMAP_UID, &uids, uid_helper, reterr)) < 0 ||
+            (k = rq_idmap_write(pid, RQ_IDMAP_GID, &gids, gid_helper, reterr)) < 0)
                 return rq_error_wrap(reterr, "linux.uidMappings/gidMappings");
         return 0;
 }
