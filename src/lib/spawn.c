@@ -179,6 +179,12 @@ int rq_spawn(const rq_spawn_opts *o, pid_t *ret_pid, rq_error **reterr)
                                    : clone_init((unsigned)flags, &c, sv[0]);
         if (pid < 0) {
                 k = userns_fd >= 0 ? pid : rq_error_set(reterr, errno, "clone the container init");
+                if (k == -EPERM && userns_fd < 0 && !(flags & CLONE_NEWUSER) && geteuid() != 0)
+                        rq_error_hint(reterr, "an unprivileged user can create namespaces only "
+                                              "inside a user namespace of their own: add "
+                                              "{\"type\": \"user\"} with uid and gid mappings "
+                                              "(rongqi-runtime spec --rootless writes such a "
+                                              "config)");
                 close(sv[1]);
                 return k;
         }

@@ -13,6 +13,7 @@ setup() {
 	require_test_user
 	RTU="$RQ_BIN_DIR/rongqi-runtime"
 	[ -x "$RTU" ] || skip "no rongqi-runtime in \$RQ_BIN_DIR"
+	CG="rongqi-test-$$-$BATS_TEST_NUMBER"
 	U=$(mktemp -d /tmp/rq-rootless.XXXXXX)
 	B="$U/bundle"
 	XDG="$U/xdg"
@@ -35,6 +36,9 @@ teardown() {
 		done
 		rm -rf "$U"
 	fi
+	find /sys/fs/cgroup -maxdepth 3 -type d -name "$CG" 2>/dev/null | while read -r d; do
+		find "$d" -depth -type d -exec rmdir {} \; 2>/dev/null || true
+	done
 }
 
 # ru ARGS...: rongqi-runtime as the test user, with its XDG_RUNTIME_DIR.
@@ -201,6 +205,36 @@ pid_of() {
 	run --separate-stderr ru run -b "$B" l3
 	[ "$status" -eq 0 ]
 	[ -z "$stderr" ]
+}
+
+@test "rootless with a cgroup delegated to the user: limits applied, pause and resume work, exec joins it, delete removes it" {
+	local h
+	for h in /sys/fs/cgroup/*/; do
+		[ "$(stat -f -c %T "$h")" = cgroupfs ] || continue # v1 hierarchies only
+		mkdir "$h$CG"
+		[[ "$h" != */cpuset/ ]] || {
+			cat "${h}cpuset.cpus" >"$h$CG/cpuset.cpus"
+			cat "${h}cpuset.mems" >"$h$CG/cpuset.mems"
+		}
+		chown -R "$RQ_TEST_UID:$RQ_TEST_GID" "$h$CG"
+	done
+	[ -d "/sys/fs/cgroup/memory/$CG" ] || skip "no cgroup v1 memory hierarchy"
+	uconfig '.linux.cgroupsPath = "/'"$CG"'/c" | .process.args = ["sleep", "100"] |
+		.linux.resources = {memory: {limit: 33554432}, pids: {limit: 50}}'
+	ru_detached run -d -b "$B" g1
+	[ "$status" -eq 0 ] || { echo "$output"; false; }
+	[ "$(cat /sys/fs/cgroup/memory/$CG/c/memory.limit_in_bytes)" = 33554432 ]
+	[ "$(cat /sys/fs/cgroup/pids/$CG/c/pids.max)" = 50 ]
+	grep -qx "$(pid_of g1)" "/sys/fs/cgroup/memory/$CG/c/cgroup.procs"
+	ru pause g1
+	[ "$(ru state g1 | jq -r .status)" = paused ]
+	[ "$(cat /sys/fs/cgroup/freezer/$CG/c/freezer.state)" = FROZEN ]
+	ru resume g1
+	[ "$(ru state g1 | jq -r .status)" = running ]
+	run ru exec g1 cat /proc/self/cgroup
+	[[ "$output" == *"memory:/$CG/c"* ]]
+	ru delete -f g1
+	[ ! -e "/sys/fs/cgroup/memory/$CG/c" ]
 }
 
 @test "rootless: a container joins the user and ipc namespaces of another of the user's containers by path" {
