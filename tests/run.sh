@@ -109,8 +109,8 @@ if [ "$(id -u)" -eq 0 ]; then
 	RQ_TEST_GID=$(id -g "$RQ_TEST_USER")
 	RQ_BIN_DIR=$(mktemp -d /tmp/rongqi-bin.XXXXXX)
 	chmod 755 "$RQ_BIN_DIR"
-	cp build/rongqi "$RQ_BIN_DIR/rongqi"
-	chmod 755 "$RQ_BIN_DIR/rongqi"
+	cp build/rongqi build/rongqi-runtime "$RQ_BIN_DIR/"
+	chmod 755 "$RQ_BIN_DIR/rongqi" "$RQ_BIN_DIR/rongqi-runtime"
 	export RQ_TEST_USER RQ_TEST_UID RQ_TEST_GID RQ_BIN_DIR
 fi
 export RONGQI="$top/build/rongqi"

@@ -131,7 +131,8 @@ static int make_dirs(const char *root, const char *path, rq_error **reterr)
                 if (*s != '/' && !end)
                         continue;
                 *s = 0;
-                if (mkdir(full, 0755) == 0 && cpuset) {
+                int made = mkdir(full, 0755) < 0 ? -errno : 0;
+                if (made == 0 && cpuset) {
                         char *parent = strrchr(full, '/');
                         *parent = 0;
                         _cleanup_free_ char *cpus = NULL, *mems = NULL;
@@ -145,8 +146,8 @@ static int make_dirs(const char *root, const char *path, rq_error **reterr)
                                     (k = write_file(full, "cpuset.mems", mems, reterr)) < 0)
                                         return k;
                         }
-                } else if (errno != EEXIST && access(full, F_OK) < 0) {
-                        return rq_error_set(reterr, errno, "create cgroup %s", full);
+                } else if (made < 0 && made != -EEXIST && access(full, F_OK) < 0) {
+                        return rq_error_set(reterr, made, "create cgroup %s", full);
                 }
                 if (end)
                         break;
@@ -261,6 +262,12 @@ static int apply_v2(const rq_cgroup *cg, const rq_spec_resources *r, rq_error **
         return 0;
 }
 
+bool rq_cgroup_resources_limit(const rq_spec_resources *r)
+{
+        return r && ((r->memory && r->memory->limit.set) || (r->pids && r->pids->limit.set) ||
+                     (r->cpu && (r->cpu->shares.set || r->cpu->quota.set || r->cpu->period.set)));
+}
+
 /* Say which set resources this version does not apply. */
 static void warn_unapplied(const rq_spec_resources *r)
 {
@@ -305,10 +312,11 @@ int rq_cgroup_create(const char *path, const rq_spec_resources *res, rq_cgroup *
                 k = cg.mode == RQ_CGROUP_V2 ? apply_v2(&cg, res, reterr)
                                             : apply_v1(&cg, res, reterr);
         if (k < 0) {
+                rq_cgroup_mode mode = cg.mode;
                 (void)rq_cgroup_remove(path, NULL);
                 rq_cgroup_done(&cg);
                 return rq_error_wrap(reterr, "cgroup %s (%s)", path,
-                                     rq_cgroup_mode_to_string(cg.mode));
+                                     rq_cgroup_mode_to_string(mode));
         }
         if (res)
                 warn_unapplied(res);

@@ -38,6 +38,8 @@ const char *rq_cgroup_mode_to_string(rq_cgroup_mode mode);
  * /rongqi-runtime/ID. malloc'd. */
 char *rq_cgroup_path_for(const rq_spec *spec, const char *id);
 
+/* Does r set a limit that rq_cgroup_create() writes (memory, pids, cpu)? */
+bool rq_cgroup_resources_limit(const rq_spec_resources *r);
 /* Create the cgroup in every hierarchy and apply the limits. On failure nothing is left. */
 int rq_cgroup_create(const char *path, const rq_spec_resources *res, rq_cgroup *ret,
                      rq_error **reterr);

@@ -70,10 +70,45 @@ static int check_supported(const rq_spec *spec, rq_error **reterr)
                                           "version of rongqi-runtime; remove it to run the "
                                           "container without it",
                                           field);
-        if (geteuid() != 0 && spec->linux_ && spec->linux_->resources)
-                rq_warn("linux.resources: not applied: this version manages cgroups only when "
-                        "run as root");
         return 0;
+}
+
+/* The container's cgroup at create; *ret_path stays NULL when there is none. As runc's
+ * rootless mode: an unprivileged user usually may not create cgroups (unless one was delegated
+ * to them); without limits to apply the container then simply runs in the caller's cgroup. */
+static int create_cgroup(const rq_spec *spec, const char *id, rq_cgroup *ret_cg, char **ret_path,
+                         rq_error **reterr)
+{
+        const rq_spec_resources *res = spec->linux_ ? spec->linux_->resources : NULL;
+        _cleanup_free_ char *path = rq_cgroup_path_for(spec, id);
+        if (!path)
+                return rq_error_set(reterr, ENOMEM, "cgroup path");
+        _cleanup_error_ rq_error *e = NULL;
+        int k = rq_cgroup_create(path, res, ret_cg, &e);
+        if (k >= 0) {
+                *ret_path = TAKE_PTR(path);
+                return 0;
+        }
+        bool denied = k == -EACCES || k == -EPERM || k == -EROFS;
+        if (geteuid() != 0 && denied && !rq_cgroup_resources_limit(res)) {
+                _cleanup_free_ char *why = rq_error_format(e);
+                rq_debug("container %s: no cgroup of its own, it stays in the caller's (uid %u, "
+                         "no limits to apply): %s",
+                         id, (unsigned)geteuid(), why ? why : "denied");
+                return 0;
+        }
+        if (geteuid() != 0 && denied) {
+                rq_error_wrap(&e,
+                              "linux.resources: limits are set, but uid %u cannot make the "
+                              "container's cgroup",
+                              (unsigned)geteuid());
+                rq_error_hint(&e, "delegate a cgroup to this user (chown its directory in every "
+                                  "hierarchy) and point linux.cgroupsPath into it, or remove the "
+                                  "limits from linux.resources");
+        }
+        if (reterr)
+                *reterr = TAKE_PTR(e);
+        return k;
 }
 
 /* The runtime's hooks at create, once the init's namespaces exist: prestart, createRuntime. */
@@ -179,20 +214,9 @@ int rq_container_create(int root_fd, const rq_create_opts *o, pid_t *ret_pid, rq
                 .owner = geteuid(),
                 .annotations = NULL,
         };
-        if (geteuid() == 0) {
-                cgroup_path = rq_cgroup_path_for(spec, o->id);
-                if (!cgroup_path) {
-                        k = rq_error_set(reterr, ENOMEM, "cgroup path");
-                        goto fail;
-                }
-                if ((k = rq_cgroup_create(cgroup_path,
-                                          spec->linux_ ? spec->linux_->resources : NULL, &cg,
-                                          reterr)) < 0) {
-                        free(TAKE_PTR(cgroup_path));
-                        goto fail;
-                }
-                st.cgroup_path = cgroup_path;
-        }
+        if ((k = create_cgroup(spec, o->id, &cg, &cgroup_path, reterr)) < 0)
+                goto fail;
+        st.cgroup_path = cgroup_path;
         if ((k = rq_state_write(dir, &st, reterr)) < 0 ||
             (k = rq_spawn(
                      &(rq_spawn_opts){ .spec = spec,
@@ -400,7 +424,8 @@ int rq_container_pause(int root_fd, const char *id, bool pause, rq_error **reter
         else if (!st.cgroup_path)
                 k = rq_error_set_plain(reterr, ENOTSUP,
                                        "%s needs the container's cgroup, and this container has "
-                                       "none (created without root)",
+                                       "none (created without root and without a delegated "
+                                       "cgroup)",
                                        pause ? "pause" : "resume");
         else if ((k = rq_cgroup_freeze(st.cgroup_path, pause, reterr)) >= 0) {
                 st.status = pause ? RQ_STATUS_PAUSED : RQ_STATUS_RUNNING;

@@ -46,12 +46,12 @@
 #include "lib/sysctl.h"
 #include "lib/terminal.h"
 
-static int join_namespaces(const rq_spec *s, rq_error **reterr)
+static int join_namespaces(const rq_spec *s, bool userns_joined, rq_error **reterr)
 {
         /* The table order of ns.h puts the user namespace first. */
         for (int t = 0; t < _RQ_NS_TYPE_MAX; t++) {
                 const rq_spec_namespace *n = rq_spec_namespace_find(s, (rq_ns_type)t);
-                if (!n || !n->path)
+                if (!n || !n->path || (t == RQ_NS_USER && userns_joined))
                         continue;
                 _cleanup_close_ int fd = rq_ns_open_path(n->path, (rq_ns_type)t, reterr);
                 if (fd < 0)
@@ -120,7 +120,8 @@ static int setup_filesystem(const rq_init_ctx *c, const char *state, rq_error **
         _cleanup_(rq_rootfs_done) rq_rootfs r = RQ_ROOTFS_NULL;
         if ((k = rq_rootfs_open(c->rootfs, &r, reterr)) < 0 ||
             (k = rq_mount_apply_all(&r, s, reterr)) < 0 ||
-            (k = rq_dev_setup(&r, s->linux_, c->userns_created ? RQ_DEV_BIND : RQ_DEV_MKNOD,
+            (k = rq_dev_setup(&r, s->linux_,
+                              c->userns_created || c->userns_joined ? RQ_DEV_BIND : RQ_DEV_MKNOD,
                               reterr)) < 0)
                 return k;
         if (s->linux_ && s->linux_->n_sysctl > 0) {
@@ -232,13 +233,17 @@ static int setup(const rq_init_ctx *c, rq_error **reterr)
             ((k = rq_sync_send(c->sync_fd, RQ_SYNC_CHILD_READY, NULL, 0, NULL, 0)) < 0 ||
              (k = rq_sync_expect(c->sync_fd, RQ_SYNC_MAPS_DONE, NULL, NULL, reterr)) < 0))
                 return k < 0 && reterr && *reterr ? k : rq_error_set(reterr, k, "wait for id maps");
-        if (c->userns_created &&
-            (setgroups(0, NULL) < 0 || setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)) {
-                rq_error_set(reterr, errno, "become root in the new user namespace");
+        /* setgroups fails with EPERM only where the runtime denied it for an unprivileged gid
+         * map: the groups are the unmapped overflow group then, nothing to clear. */
+        bool userns = c->userns_created || c->userns_joined;
+        if (userns && ((setgroups(0, NULL) < 0 && errno != EPERM) || setresgid(0, 0, 0) < 0 ||
+                       setresuid(0, 0, 0) < 0)) {
+                rq_error_set(reterr, errno, "become root in the container's user namespace");
                 return rq_error_hint(reterr, "linux.uidMappings and linux.gidMappings must map "
                                              "container id 0");
         }
-        if ((k = join_namespaces(s, reterr)) < 0 || (k = rq_hostname_apply(s, reterr)) < 0)
+        if ((k = join_namespaces(s, c->userns_joined, reterr)) < 0 ||
+            (k = rq_hostname_apply(s, reterr)) < 0)
                 return k;
         if (rq_init_wants_hooks(s) &&
             ((k = rq_sync_send(c->sync_fd, RQ_SYNC_HOOKS, NULL, 0, NULL, 0)) < 0 ||

@@ -1,6 +1,7 @@
 /* Parent's side of container creation. See spawn.h and, for the child, init.c. */
 #include "lib/spawn.h"
 
+#include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -37,10 +38,16 @@ static int write_maps(const rq_spec *s, pid_t pid, rq_error **reterr)
             (k = spec_map(s->linux_->gid_mappings, s->linux_->n_gid_mappings, &gids,
                           "linux.gidMappings", reterr)) < 0)
                 return k;
-        if ((k = rq_idmap_write(pid, RQ_IDMAP_UID, &uids,
-                                rq_idmap_needs_helper(RQ_IDMAP_UID, &uids), reterr)) < 0 ||
-            (k = rq_idmap_write(pid, RQ_IDMAP_GID, &gids,
-                                rq_idmap_needs_helper(RQ_IDMAP_GID, &gids), reterr)) < 0)
+        bool uid_helper = rq_idmap_needs_helper(RQ_IDMAP_UID, &uids);
+        bool gid_helper = rq_idmap_needs_helper(RQ_IDMAP_GID, &gids);
+        /* An unprivileged writer may map its own gid only once setgroups is denied (else the
+         * container could drop supplementary groups that guard files); newgidmap decides that
+         * itself from /etc/subgid, and root keeps setgroups allowed. */
+        if (geteuid() != 0 && !gid_helper && gids.n > 0 &&
+            (k = rq_setgroups_write(pid, "deny", reterr)) < 0)
+                return rq_error_wrap(reterr, "linux.gidMappings");
+        if ((k = rq_idmap_write(pid, RQ_IDMAP_UID, &uids, uid_helper, reterr)) < 0 ||
+            (k = rq_idmap_write(pid, RQ_IDMAP_GID, &gids, gid_helper, reterr)) < 0)
                 return rq_error_wrap(reterr, "linux.uidMappings/gidMappings");
         return 0;
 }
@@ -49,6 +56,67 @@ static char *rootfs_path(const rq_spec *s, const char *bundle)
 {
         const char *p = s->root && s->root->path ? s->root->path : "rootfs";
         return p[0] == '/' ? strdup(p) : strprintf("%s/%s", bundle, p);
+}
+
+/* A raw clone: like fork, but the namespaces are the child's from its first instruction, and
+ * with CLONE_NEWPID it is PID 1 there. The child runs the init and never returns. */
+static pid_t clone_init(unsigned long flags, const rq_init_ctx *c, int parent_sock)
+{
+        pid_t pid = (pid_t)syscall(SYS_clone, flags | SIGCHLD, NULL, NULL, NULL, 0);
+        if (pid == 0) {
+                close(parent_sock);
+                rq_init_run(c);
+        }
+        return pid;
+}
+
+/* The init, cloned from inside the user namespace at userns_fd: namespaces are owned by the user
+ * namespace their creator is in, and an unprivileged caller may create them only there. A
+ * helper process joins it (setns to a user namespace is refused to a multithreaded caller, and
+ * would change the runtime itself) and clones with CLONE_PARENT, so the init is still our
+ * child; the helper sends {step, pid or -errno} over a pipe and exits. */
+static pid_t clone_init_in_userns(int userns_fd, const char *path, unsigned long flags,
+                                  const rq_init_ctx *c, int parent_sock, rq_error **reterr)
+{
+        int p[2];
+        if (pipe2(p, O_CLOEXEC) < 0)
+                return rq_error_set(reterr, errno, "create a pipe");
+        pid_t helper = fork();
+        if (helper < 0) {
+                int err = errno;
+                close(p[0]);
+                close(p[1]);
+                return rq_error_set(reterr, err, "fork to join the user namespace");
+        }
+        if (helper == 0) {
+                close(p[0]);
+                int v[2] = { 0, 0 };
+                if (setns(userns_fd, CLONE_NEWUSER) < 0)
+                        v[1] = -errno;
+                else {
+                        v[0] = 1;
+                        pid_t pid = clone_init(flags | CLONE_PARENT, c, parent_sock);
+                        v[1] = pid < 0 ? -errno : (int)pid;
+                }
+                (void)!write(p[1], v, sizeof(v));
+                _exit(0);
+        }
+        close(p[1]);
+        int v[2] = { 0, -EIO };
+        ssize_t n = RETRY_EINTR(read(p[0], v, sizeof(v)));
+        close(p[0]);
+        (void)RETRY_EINTR(waitpid(helper, NULL, 0));
+        if (n != sizeof(v))
+                return rq_error_set(reterr, EIO,
+                                    "clone the container init in the user namespace "
+                                    "at %s: the helper died",
+                                    path);
+        if (v[1] < 0 && v[0] == 0)
+                return rq_error_set(reterr, v[1], "linux.namespaces: join user at %s", path);
+        if (v[1] < 0)
+                return rq_error_set(reterr, v[1],
+                                    "clone the container init in the user namespace at %s", path);
+        return v[1];
 }
 
 int rq_spawn(const rq_spawn_opts *o, pid_t *ret_pid, rq_error **reterr)
@@ -79,6 +147,11 @@ int rq_spawn(const rq_spawn_opts *o, pid_t *ret_pid, rq_error **reterr)
                                           "listenerPath) is not supported by this version of "
                                           "rongqi-runtime");
 
+        const rq_spec_namespace *userns = rq_spec_namespace_find(spec, RQ_NS_USER);
+        _cleanup_close_ int userns_fd = -EBADF;
+        if (userns && userns->path &&
+            (userns_fd = rq_ns_open_path(userns->path, RQ_NS_USER, reterr)) < 0)
+                return rq_error_wrap(reterr, "linux.namespaces: join user");
         int flags = 0;
         for (int t = 0; t < _RQ_NS_TYPE_MAX; t++) {
                 const rq_spec_namespace *n = rq_spec_namespace_find(spec, (rq_ns_type)t);
@@ -90,27 +163,30 @@ int rq_spawn(const rq_spawn_opts *o, pid_t *ret_pid, rq_error **reterr)
                 return rq_error_set(reterr, k, "create the sync socket");
         _cleanup_close_ int sock = sv[0];
 
-        /* A raw clone: like fork, but the namespaces are the child's from its first
-         * instruction, and with CLONE_NEWPID it is PID 1 there. */
-        pid_t pid = (pid_t)syscall(SYS_clone, (unsigned long)flags | SIGCHLD, NULL, NULL, NULL, 0);
+        rq_init_ctx c = {
+                .spec = spec,
+                .rootfs = rootfs,
+                .sync_fd = sv[1],
+                .userns_created = flags & CLONE_NEWUSER,
+                .userns_joined = userns_fd >= 0,
+                .wait_for_parent = (flags & CLONE_NEWUSER) || o->cgroup,
+                .seccomp = seccomp,
+                .exec_fifo_fd = exec_fifo_fd,
+                .preserve_fds = o->preserve_fds,
+        };
+        pid_t pid = userns_fd >= 0 ? clone_init_in_userns(userns_fd, userns->path, (unsigned)flags,
+                                                          &c, sv[0], reterr)
+                                   : clone_init((unsigned)flags, &c, sv[0]);
         if (pid < 0) {
-                k = -errno;
+                k = userns_fd >= 0 ? pid : rq_error_set(reterr, errno, "clone the container init");
+                if (k == -EPERM && userns_fd < 0 && !(flags & CLONE_NEWUSER) && geteuid() != 0)
+                        rq_error_hint(reterr, "an unprivileged user can create namespaces only "
+                                              "inside a user namespace of their own: add "
+                                              "{\"type\": \"user\"} with uid and gid mappings "
+                                              "(rongqi-runtime spec --rootless writes such a "
+                                              "config)");
                 close(sv[1]);
-                return rq_error_set(reterr, k, "clone the container init");
-        }
-        if (pid == 0) {
-                close(sv[0]);
-                rq_init_ctx c = {
-                        .spec = spec,
-                        .rootfs = rootfs,
-                        .sync_fd = sv[1],
-                        .userns_created = flags & CLONE_NEWUSER,
-                        .wait_for_parent = (flags & CLONE_NEWUSER) || o->cgroup,
-                        .seccomp = seccomp,
-                        .exec_fifo_fd = exec_fifo_fd,
-                        .preserve_fds = o->preserve_fds,
-                };
-                rq_init_run(&c);
+                return k;
         }
         close(sv[1]);
 

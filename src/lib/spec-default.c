@@ -49,7 +49,9 @@ static const default_mount default_mounts[] = {
 
 /* Without CAP_SYS_ADMIN over the host's network namespace a fresh sysfs cannot be mounted, so a
  * rootless container binds the host's /sys; ids other than its own are not mapped, so no
- * "gid=5" for devpts (as runc's ToRootless). */
+ * "gid=5" for devpts (as runc's ToRootless). The recursive bind brings the host's
+ * /sys/fs/cgroup along, so the rootless spec has no "cgroup" mount of its own: an unprivileged
+ * user cannot mount a v1 hierarchy. */
 static const default_mount rootless_sys = {
         "/sys", "none", "/sys", { "rbind", "nosuid", "noexec", "nodev", "ro" }, 5
 };
@@ -61,6 +63,8 @@ static json_t *mounts_json(bool rootless)
                 const default_mount *m = &default_mounts[i];
                 if (rootless && streq(m->destination, "/sys"))
                         m = &rootless_sys;
+                else if (rootless && streq(m->type, "cgroup"))
+                        continue;
                 json_t *o = json_pack("{s:s, s:s, s:s}", "destination", m->destination, "type",
                                       m->type, "source", m->source);
                 if (o && m->n_options > 0 &&

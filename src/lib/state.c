@@ -49,17 +49,51 @@ bool rq_container_id_valid(const char *id)
         return true;
 }
 
-int rq_state_root_default(char **ret)
+/* Are we root of the initial user namespace (uid_map "0 0 4294967295")? */
+static bool initial_userns(void)
+{
+        _cleanup_free_ char *m = NULL;
+        unsigned long inner, outer, count;
+        return read_full_file_at(AT_FDCWD, "/proc/self/uid_map", &m, NULL) == 0 &&
+               sscanf(m, "%lu %lu %lu", &inner, &outer, &count) == 3 && inner == 0 && outer == 0 &&
+               count == UINT32_MAX;
+}
+
+/* $XDG_RUNTIME_DIR must be a private directory of the caller: a state root elsewhere (a name
+ * in /tmp, say) could be made in advance by another user. */
+static int xdg_usable(const char *xdg, rq_error **reterr)
+{
+        struct stat st;
+        if (!xdg || !*xdg)
+                rq_error_set_plain(reterr, ENOENT,
+                                   "no state root: XDG_RUNTIME_DIR is not set (running as uid %u)",
+                                   (unsigned)geteuid());
+        else if (xdg[0] != '/' || stat(xdg, &st) < 0 || !S_ISDIR(st.st_mode) ||
+                 st.st_uid != geteuid() || access(xdg, W_OK | X_OK) < 0)
+                rq_error_set_plain(reterr, EACCES,
+                                   "no state root: XDG_RUNTIME_DIR=%s is not an absolute path of a "
+                                   "directory that uid %u owns and can write",
+                                   xdg, (unsigned)geteuid());
+        else
+                return 0;
+        return rq_error_hint(reterr, "give --root DIR (a directory of yours) or set "
+                                     "XDG_RUNTIME_DIR to your private runtime directory");
+}
+
+/* As runc: root of the host uses /run; anyone else (root of a user namespace too, unless
+ * USER=root) uses $XDG_RUNTIME_DIR. */
+int rq_state_root_default(char **ret, rq_error **reterr)
 {
         const char *xdg = getenv("XDG_RUNTIME_DIR");
-        char *s;
-        if (geteuid() == 0 || !xdg || !*xdg)
-                s = geteuid() == 0 ? strdup("/run/rongqi-runtime")
-                                   : strprintf("/tmp/rongqi-runtime-%u", (unsigned)geteuid());
-        else
-                s = strprintf("%s/rongqi-runtime", xdg);
+        const char *user = getenv("USER");
+        bool use_xdg = geteuid() != 0 ||
+                       (xdg && *xdg && !initial_userns() && !(user && streq(user, "root")));
+        int k;
+        if (use_xdg && (k = xdg_usable(xdg, reterr)) < 0)
+                return k;
+        char *s = use_xdg ? strprintf("%s/rongqi-runtime", xdg) : strdup("/run/rongqi-runtime");
         if (!s)
-                return -ENOMEM;
+                return rq_error_set(reterr, ENOMEM, "state root");
         *ret = s;
         return 0;
 }

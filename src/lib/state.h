@@ -48,8 +48,10 @@ rq_status rq_status_from_string(const char *s);
 /* runc's rule: letters, digits, '_', '+', '-', '.'; not "." or ".."; at most 1024 bytes. */
 bool rq_container_id_valid(const char *id);
 
-/* The default state root for this user (malloc'd). */
-int rq_state_root_default(char **ret);
+/* The default state root for this user (malloc'd): /run/rongqi-runtime for root,
+ * $XDG_RUNTIME_DIR/rongqi-runtime otherwise; an error saying to give --root when that variable
+ * is unset or not a directory the caller owns. */
+int rq_state_root_default(char **ret, rq_error **reterr);
 /* Open (and with create, make, mode 0700, parents too) the state root; an O_DIRECTORY fd. */
 int rq_state_root_open(const char *path, bool create, rq_error **reterr);
 

@@ -74,7 +74,13 @@ int runtime_fail(const rq_error *e)
 int runtime_open_root(const runtime_globals *g, bool create)
 {
         _cleanup_error_ rq_error *e = NULL;
-        int fd = rq_state_root_open(g->root, create, &e);
+        _cleanup_free_ char *def = NULL;
+        /* The default is found here, not in main: spec and features need no state root. */
+        if (!g->root && rq_state_root_default(&def, &e) < 0) {
+                runtime_fail(e);
+                return -1;
+        }
+        int fd = rq_state_root_open(g->root ? g->root : def, create, &e);
         if (fd < 0) {
                 runtime_fail(e);
                 return -1;
@@ -108,7 +114,6 @@ int main(int argc, char **argv)
         };
         rq_log_set_program("rongqi-runtime");
         runtime_globals g = { 0 };
-        _cleanup_free_ char *default_root = NULL;
         bool systemd = false;
         int c;
         opterr = 0;
@@ -164,13 +169,6 @@ int main(int argc, char **argv)
                 rq_err("--systemd-cgroup: the systemd cgroup driver is not supported by this "
                        "version; drop the option to use cgroupfs");
                 return 1;
-        }
-        if (!g.root) {
-                if (rq_state_root_default(&default_root) < 0) {
-                        rq_err("out of memory");
-                        return 1;
-                }
-                g.root = default_root;
         }
         const char *cmd = argv[optind];
         for (size_t i = 0; i < ELEMENTSOF(commands); i++)

@@ -1,6 +1,7 @@
 /* rongqi-runtime state | list. */
 #include <getopt.h>
 #include <jansson.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -96,13 +97,22 @@ int cmd_list(const runtime_globals *g, int argc, char **argv)
                         continue; /* being created or deleted right now */
                 if (now == RQ_STATUS_STOPPED)
                         st.pid = 0;
+                /* As runc: the owner's user name, or #UID when it has none. */
+                char owner[64];
+                struct passwd *pw = quiet ? NULL : getpwuid(st.owner);
+                if (pw)
+                        snprintf(owner, sizeof(owner), "%s", pw->pw_name);
+                else
+                        snprintf(owner, sizeof(owner), "#%u", (unsigned)st.owner);
                 if (quiet)
                         printf("%s\n", *i);
                 else if (json) {
                         _cleanup_free_ char *text = rq_state_to_json(&st, now);
                         json_t *o = text ? json_loads(text, 0, NULL) : NULL;
-                        if (o)
+                        if (o && json_object_set_new(o, "owner", json_string(owner)) == 0)
                                 json_array_append_new(arr, o);
+                        else
+                                json_decref(o);
                 } else {
                         char created[64];
                         time_t sec = (time_t)(st.created / 1000000000);
@@ -111,7 +121,7 @@ int cmd_list(const runtime_globals *g, int argc, char **argv)
                         strftime(created, sizeof(created), "%Y-%m-%dT%H:%M:%SZ", &tm);
                         printf("%-20s %-8d %-10s %-40s %-30s %s\n", *i, (int)st.pid,
                                rq_status_to_string(now), st.bundle ? st.bundle : "", created,
-                               st.owner == 0 ? "root" : "");
+                               owner);
                 }
                 rq_state_done(&st);
         }

@@ -359,7 +359,10 @@ static void check_default_spec(bool rootless)
         assert_int_equal(s->process->capabilities->permitted, caps);
         assert_int_equal(s->process->capabilities->ambient, 0);
         assert_int_equal(s->process->rlimits[0].type, RLIMIT_NOFILE);
-        assert_int_equal(s->n_mounts, 7);
+        /* rootless: no cgroup mount, the /sys bind brings the host's along */
+        assert_int_equal(s->n_mounts, rootless ? 6 : 7);
+        for (size_t i = 0; i < s->n_mounts; i++)
+                assert_int_equal(streq(s->mounts[i].type, "cgroup"), !rootless && i == 6);
         assert_int_equal(s->linux_->n_masked_paths, 10);
         assert_int_equal(s->linux_->n_readonly_paths, 5);
 
