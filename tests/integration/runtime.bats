@@ -272,12 +272,14 @@ load runtime-helpers
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"hooks.createRuntime[0] (/bin/sh): exit status 3"* ]]
 	[ -z "$("$RT" --root "$ROOT" list -q)" ]
-	set_config '.hooks = {prestart: [{path: "/bin/sleep", args: ["sleep", "30"], timeout: 1}]}'
+	# A sleep under a name of this test's own, so no other process on the machine matches.
+	ln -s /bin/sleep "$BATS_TEST_TMPDIR/rq-hook-sleep-$$"
+	set_config '.hooks = {prestart: [{path: "'"$BATS_TEST_TMPDIR/rq-hook-sleep-$$"'", args: ["rq-hook-sleep-'$$'", "30"], timeout: 1}]}'
 	rt_detached create -b "$B" h3
 	[ "$status" -eq 1 ]
-	[[ "$output" == *"hooks.prestart[0] (/bin/sleep): timed out after 1 s, killed"* ]]
+	[[ "$output" == *"hooks.prestart[0] ($BATS_TEST_TMPDIR/rq-hook-sleep-$$): timed out after 1 s, killed"* ]]
 	[ ! -e "$ROOT/h3" ]
-	! pgrep -f '^sleep 30$'
+	! pgrep -f "^rq-hook-sleep-$$ 30\$"
 }
 
 @test "hooks: a failing poststart hook is a warning, the container runs" {
