@@ -23,6 +23,7 @@
 #include "lib/hooks.h"
 #include "lib/log.h"
 #include "lib/ns.h"
+#include "lib/process-attrs.h"
 #include "lib/spawn.h"
 #include "lib/spec.h"
 
@@ -176,6 +177,8 @@ int rq_container_create(int root_fd, const rq_create_opts *o, pid_t *ret_pid, rq
                 k = rq_exe_guard_reexec(reterr);
         if (k < 0)
                 return rq_error_wrap(reterr, "create container %s", o->id);
+        if (spec->process)
+                rq_caps_ambient_warn(spec->process->capabilities);
         _cleanup_close_ int dir = rq_state_dir_create(root_fd, o->id, reterr);
         if (dir < 0)
                 return dir;

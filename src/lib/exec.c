@@ -248,6 +248,7 @@ int rq_container_exec(int root_fd, const rq_exec_opts *o, int *ret_status, rq_er
         rq_state_done(&st);
         if (k < 0)
                 return k;
+        rq_caps_ambient_warn(spec->process->capabilities);
         /* Before anything exists: the command starts again from the sealed copy. The
          * container's own processes count as much as the one going in. */
         rq_spec_capabilities config_caps = { .bounding = config_ptrace

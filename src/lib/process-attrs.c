@@ -15,6 +15,7 @@
  *     capabilities already permitted and inheritable.
  *  4. no_new_privs last, right before the seccomp filter that needs it when CAP_SYS_ADMIN is
  *     gone. */
+#include "lib/log.h"
 #include "lib/process-attrs.h"
 
 #include <ctype.h>
@@ -442,6 +443,25 @@ static void caps_set_hint(const caps_state *want, const caps_state *cur, rq_erro
         }
 }
 
+void rq_caps_ambient_warn(const rq_spec_capabilities *caps)
+{
+        uint64_t lost = caps ? caps->ambient & ~(caps->inheritable & caps->permitted) : 0;
+        char names[512] = "";
+        for (cap_value_t c = 0; c < 64; c++) {
+                char name[32];
+                if (lost & CAP_BIT(c))
+                        snprintf(names + strlen(names), sizeof(names) - strlen(names), "%s%s",
+                                 names[0] ? " " : "",
+                                 cap_first_name(CAP_BIT(c), name, sizeof(name)));
+        }
+        if (lost)
+                rq_warn("process.capabilities.ambient: %s not also inheritable and permitted, so "
+                        "the kernel cannot raise them; left out, as runc and crun do",
+                        names);
+}
+
+/* Only what the kernel accepts: ambient capabilities that are inheritable and permitted (the
+ * rest was warned about by rq_caps_ambient_warn on the host). */
 static int caps_ambient_apply(uint64_t ambient, rq_error **reterr)
 {
         if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 &&
@@ -484,7 +504,8 @@ int rq_caps_apply(const rq_spec_capabilities *caps, rq_error **reterr)
                         caps_set_hint(&want, &cur, reterr);
                 return r;
         }
-        return caps_ambient_apply(caps->ambient & known, reterr);
+        return caps_ambient_apply(caps->ambient & caps->inheritable & caps->permitted & known,
+                                  reterr);
 }
 
 int rq_no_new_privs_apply(bool on, rq_error **reterr)

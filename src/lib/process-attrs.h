@@ -40,6 +40,9 @@ int rq_user_apply(const rq_spec_process *p, rq_error **reterr);
  * says which were skipped so a caller can warn. NULL capabilities leave the sets as they are
  * (as runc). */
 int rq_caps_apply(const rq_spec_capabilities *caps, rq_error **reterr);
+/* Warn (on the host, before the container exists) about ambient capabilities the kernel will
+ * refuse: those not also inheritable and permitted. rq_caps_apply leaves them out. */
+void rq_caps_ambient_warn(const rq_spec_capabilities *caps);
 /* The capabilities requested in any set that the running kernel does not know. */
 uint64_t rq_caps_unknown(const rq_spec_capabilities *caps);
 /* PR_SET_NO_NEW_PRIVS when on; nothing when off (the bit cannot be cleared). */
