@@ -5,6 +5,7 @@
 #include <linux/close_range.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/vfs.h>
 #include <unistd.h>
@@ -106,4 +107,27 @@ int fd_check_fstype(int fd, unsigned long magic)
         if (fstatfs(fd, &sfs) < 0)
                 return negative_errno();
         return (unsigned long)sfs.f_type == magic ? 0 : -EXDEV;
+}
+
+ssize_t send_with_fds(int sock, const struct iovec *iov, size_t n_iov, const int *fds, size_t n_fds)
+{
+        union {
+                char buf[CMSG_SPACE(sizeof(int) * 8)];
+                struct cmsghdr align;
+        } control;
+        struct msghdr mh = { .msg_iov = (struct iovec *)iov, .msg_iovlen = n_iov };
+        if (n_fds > 8)
+                return -EINVAL;
+        if (n_fds > 0) {
+                memset(&control, 0, sizeof(control));
+                mh.msg_control = control.buf;
+                mh.msg_controllen = CMSG_SPACE(sizeof(int) * n_fds);
+                struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+                c->cmsg_level = SOL_SOCKET;
+                c->cmsg_type = SCM_RIGHTS;
+                c->cmsg_len = CMSG_LEN(sizeof(int) * n_fds);
+                memcpy(CMSG_DATA(c), fds, sizeof(int) * n_fds);
+        }
+        ssize_t k = RETRY_EINTR(sendmsg(sock, &mh, MSG_NOSIGNAL));
+        return k < 0 ? negative_errno() : k;
 }

@@ -20,6 +20,7 @@
 #include "basic/string-util.h"
 #include "lib/cgroup.h"
 #include "lib/exe-guard.h"
+#include "lib/fdpass.h"
 #include "lib/hooks.h"
 #include "lib/log.h"
 #include "lib/ns.h"
@@ -165,6 +166,8 @@ static rq_spec *load_bundle_spec(const rq_state *st)
 
 int rq_container_create(int root_fd, const rq_create_opts *o, pid_t *ret_pid, rq_error **reterr)
 {
+        if (o->ret_console_fd)
+                *o->ret_console_fd = -EBADF;
         int k;
         _cleanup_(rq_spec_freep) rq_spec *spec = NULL;
         _cleanup_close_ int bundle = open(o->bundle, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -179,6 +182,12 @@ int rq_container_create(int root_fd, const rq_create_opts *o, pid_t *ret_pid, rq
                 return rq_error_wrap(reterr, "create container %s", o->id);
         if (spec->process)
                 rq_caps_ambient_warn(spec->process->capabilities);
+        /* Then a socket that cannot be reached leaves nothing behind. */
+        _cleanup_close_ int pidfd_sock =
+                o->pidfd_socket ? rq_fdpass_connect("--pidfd-socket", o->pidfd_socket, reterr)
+                                : -EBADF;
+        if (o->pidfd_socket && pidfd_sock < 0)
+                return rq_error_wrap(reterr, "create container %s", o->id);
         _cleanup_close_ int dir = rq_state_dir_create(root_fd, o->id, reterr);
         if (dir < 0)
                 return dir;
@@ -226,6 +235,9 @@ int rq_container_create(int root_fd, const rq_create_opts *o, pid_t *ret_pid, rq
                                        .bundle = o->bundle,
                                        .exec_fifo_fd = fifo,
                                        .console_socket = o->console_socket,
+                                       .ret_console_fd = o->ret_console_fd,
+                                       .console_rows = o->console_rows,
+                                       .console_cols = o->console_cols,
                                        .preserve_fds = o->preserve_fds,
                                        .cgroup = cgroup_path ? &cg : NULL,
                                        .hooks = run_create_hooks,
@@ -233,6 +245,10 @@ int rq_container_create(int root_fd, const rq_create_opts *o, pid_t *ret_pid, rq
                      &pid, reterr)) < 0)
                 goto fail;
         st.pid = pid;
+        /* Our child, not yet reaped: the pid cannot name another process. */
+        if (pidfd_sock >= 0 &&
+            (k = rq_pidfd_socket_send(pidfd_sock, o->pidfd_socket, pid, "standard", reterr)) < 0)
+                goto fail_kill;
         bool zombie;
         if ((k = rq_proc_start_time(pid, &st.pid_start, &zombie)) < 0) {
                 rq_error_set(reterr, k, "read the start time of the container init %d", (int)pid);
@@ -247,6 +263,10 @@ int rq_container_create(int root_fd, const rq_create_opts *o, pid_t *ret_pid, rq
         *ret_pid = pid;
         return 0;
 fail_kill:
+        if (o->ret_console_fd && *o->ret_console_fd >= 0) {
+                close(*o->ret_console_fd);
+                *o->ret_console_fd = -EBADF;
+        }
         kill(pid, SIGKILL);
         (void)RETRY_EINTR(waitpid(pid, NULL, 0));
 fail:

@@ -12,6 +12,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "lib/error.h"
@@ -22,6 +23,10 @@ typedef struct rq_create_opts {
         const char *bundle; /* absolute path */
         const char *pid_file; /* write the init's pid there, or NULL */
         const char *console_socket; /* process.terminal: where the pty master goes */
+        int *ret_console_fd; /* process.terminal without console_socket: the pty master comes
+                                back here (foreground run); NULL: refused, as runc does */
+        uint16_t console_rows, console_cols; /* pty size overriding process.consoleSize, or 0 */
+        const char *pidfd_socket; /* send a pidfd of the init there (fdpass.h), or NULL */
         unsigned preserve_fds; /* --preserve-fds */
         bool start; /* run: no exec fifo, the program starts at once */
         bool exe_guard; /* may re-execute this process from a sealed copy (exe-guard.h) */

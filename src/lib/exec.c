@@ -8,7 +8,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/pidfd.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -18,12 +20,15 @@
 #include "lib/cgroup.h"
 #include "lib/container.h"
 #include "lib/exe-guard.h"
+#include "lib/fdpass.h"
+#include "lib/foreground.h"
 #include "lib/init.h"
 #include "lib/nsjoin.h"
 #include "lib/process-attrs.h"
 #include "lib/seccomp.h"
 #include "lib/spec.h"
 #include "lib/sync.h"
+#include "lib/terminal.h"
 
 /* Append s to the string array key of object o (created when missing). */
 static int append_string(json_t *o, const char *key, const char *v)
@@ -131,9 +136,10 @@ static int build_spec(const rq_state *st, const rq_exec_opts *o, rq_spec **ret,
         }
         if (o->no_new_privs)
                 json_object_set_new(proc, "noNewPrivileges", json_true());
-        /* Not a terminal: exec -t needs --console-socket, which this version lacks. */
-        if (json_is_true(json_object_get(proc, "terminal")) && !o->process_json)
-                json_object_set_new(proc, "terminal", json_false());
+        /* As runc: the config's terminal is the container init's; an exec has one when -t
+         * asks (or its -p process says so). */
+        if (!o->process_json)
+                json_object_set_new(proc, "terminal", json_boolean(o->tty));
         char *text = k == 0 ? json_dumps(doc, JSON_COMPACT) : NULL;
         json_decref(doc);
         if (!text)
@@ -142,81 +148,92 @@ static int build_spec(const rq_state *st, const rq_exec_opts *o, rq_spec **ret,
         free(text);
         if (k < 0)
                 return rq_error_wrap(reterr, "exec process");
-        if ((*ret)->process->terminal) {
-                rq_spec_free(*ret);
-                *ret = NULL;
-                return rq_error_set_plain(reterr, EOPNOTSUPP,
-                                          "process.terminal: terminals (--console-socket) are not "
-                                          "supported by this version of rongqi-runtime");
-        }
         return 0;
 }
 
+/* What the joiner and the process need, fixed before the first fork. */
+typedef struct exec_ctx {
+        const rq_spec *spec;
+        const rq_seccomp_prog *seccomp;
+        pid_t init;
+        const char *cgroup;
+        int sock;
+        bool detach;
+        unsigned preserve;
+        uint16_t rows, cols; /* pty size */
+} exec_ctx;
+
 /* In the container's namespaces, born in its PID namespace: set up and exec. */
-static _Noreturn void exec_child(const rq_spec *spec, const rq_seccomp_prog *seccomp, int sock,
-                                 unsigned preserve)
+static _Noreturn void exec_child(const exec_ctx *x)
 {
         rq_error *e = NULL;
-        const rq_spec_process *p = spec->process;
+        const rq_spec_process *p = x->spec->process;
         int k;
-        int keep[] = { sock };
-        if ((k = rq_process_attrs_apply(p, spec->linux_, &e)) < 0 ||
+        /* The pty before the user switch: the container's devpts is root's to open from. */
+        int slave = p->terminal ? rq_pty_open_in_container(x->sock, x->rows, x->cols, &e) : -EBADF;
+        int keep[] = { x->sock, slave };
+        if ((p->terminal && (k = slave) < 0) ||
+            (k = rq_process_attrs_apply(p, x->spec->linux_, &e)) < 0 ||
             (chdir(p->cwd) < 0 && (k = rq_error_set(&e, errno, "process.cwd: chdir %s", p->cwd))) ||
-            (k = rq_init_close_fds(preserve, keep, 1, &e)) < 0 ||
+            (k = rq_init_close_fds(x->preserve, keep, p->terminal ? 2 : 1, &e)) < 0 ||
+            (p->terminal && (k = rq_pty_make_stdio(slave, &e)) < 0) ||
             ((k = rq_exec_program(p->args, p->env, true)) < 0 &&
              (k = rq_exec_error(p->args[0], -k, &e))) ||
-            (seccomp && (k = rq_seccomp_load(seccomp, NULL, &e)) < 0) ||
-            (k = rq_sync_send(sock, RQ_SYNC_INIT_READY, NULL, 0, NULL, 0)) < 0) {
+            (x->seccomp && (k = rq_seccomp_load(x->seccomp, NULL, &e)) < 0) ||
+            (k = rq_sync_send(x->sock, RQ_SYNC_INIT_READY, NULL, 0, NULL, 0)) < 0) {
                 if (!e)
                         rq_error_set(&e, k, "exec");
-                (void)rq_sync_send_error(sock, e);
+                (void)rq_sync_send_error(x->sock, e);
                 _exit(1);
         }
         int err = -rq_exec_program(p->args, p->env, false);
         rq_exec_error(p->args[0], err, &e);
-        (void)rq_sync_send_error(sock, e);
+        (void)rq_sync_send_error(x->sock, e);
         _exit(err == ENOENT ? 127 : 126);
 }
 
-static int status_code(int status)
+static _Noreturn void joiner_fail(int sock, rq_error *e)
 {
-        return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+        (void)rq_sync_send_error(sock, e);
+        _exit(1);
 }
 
-/* The joiner: enter the namespaces, fork the process, report its pid, wait for it. */
-static _Noreturn void joiner(pid_t init, const char *cgroup, const rq_spec *spec,
-                             const rq_seccomp_prog *seccomp, int sock, bool detach,
-                             unsigned preserve)
+/* The joiner: enter the namespaces, fork the process, report it, wait for it. */
+static _Noreturn void joiner(const exec_ctx *x)
 {
         rq_error *e = NULL;
         /* The container's cgroup first, by the host's paths: the process forked below is born
          * in it, under its limits. */
-        if (cgroup && rq_cgroup_enter(cgroup, &e) < 0) {
-                (void)rq_sync_send_error(sock, e);
-                _exit(1);
-        }
+        if (x->cgroup && rq_cgroup_enter(x->cgroup, &e) < 0)
+                joiner_fail(x->sock, e);
         rq_nsjoin_request req = {
-                .target = init, .all = true, .root = true, .preserve_credentials = true
+                .target = x->init, .all = true, .root = true, .preserve_credentials = true
         };
         _cleanup_nsjoin_ rq_nsjoin j = RQ_NSJOIN_INIT;
         if (rq_nsjoin_prepare(&req, &j, &e) < 0 || rq_nsjoin_enter(&j, &e) < 0) {
                 rq_error_wrap(&e, "join the container's namespaces");
-                (void)rq_sync_send_error(sock, e);
-                _exit(1);
+                joiner_fail(x->sock, e);
         }
         pid_t pid = fork();
         if (pid < 0) {
                 rq_error_set(&e, errno, "fork into the container");
-                (void)rq_sync_send_error(sock, e);
-                _exit(1);
+                joiner_fail(x->sock, e);
         }
         if (pid == 0)
-                exec_child(spec, seccomp, sock, preserve);
+                exec_child(x);
+        /* Our child, not reaped: the pidfd is of this very process. */
+        int pidfd = pidfd_open(pid, 0);
+        if (pidfd < 0) {
+                rq_error_set(&e, errno, "pidfd_open of the exec'd process %d", (int)pid);
+                kill(pid, SIGKILL);
+                joiner_fail(x->sock, e);
+        }
         char buf[16];
         int n = snprintf(buf, sizeof(buf), "%d", (int)pid);
-        (void)rq_sync_send(sock, RQ_SYNC_CHILD_READY, buf, (size_t)n, NULL, 0);
-        close(sock);
-        if (detach)
+        (void)rq_sync_send(x->sock, RQ_SYNC_CHILD_READY, buf, (size_t)n, &pidfd, 1);
+        close(pidfd);
+        close(x->sock);
+        if (x->detach)
                 _exit(0);
         signal(SIGINT, SIG_IGN);
         signal(SIGTERM, SIG_IGN);
@@ -224,7 +241,85 @@ static _Noreturn void joiner(pid_t init, const char *cgroup, const rq_spec *spec
         while (waitpid(pid, &status, 0) < 0)
                 if (errno != EINTR)
                         _exit(1);
-        _exit(status_code(status));
+        _exit(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+}
+
+/* What the runtime hears from the joiner and the process, in either order (two processes
+ * write to the socket): the joiner's CHILD_READY (pid and pidfd of the process), and from the
+ * process CONSOLE_FD (with a terminal) then INIT_READY. Then the socket closes at the exec, or
+ * an error comes. */
+typedef struct exec_reports {
+        pid_t pid;
+        int pidfd;
+        int master;
+        bool ready;
+} exec_reports;
+
+static int take_fd(int *fds, size_t n, int *ret, const char *what, rq_error **reterr)
+{
+        if (n == 1 && *ret < 0) {
+                *ret = fds[0];
+                return 0;
+        }
+        for (size_t i = 0; i < n; i++)
+                close(fds[i]);
+        return rq_error_set_plain(reterr, EPROTO, "exec: %zu fds for %s, not 1", n, what);
+}
+
+static int wait_reports(int sock, exec_reports *r, rq_error **reterr)
+{
+        int k = 0;
+        while (k >= 0 && (r->pid <= 0 || !r->ready)) {
+                _cleanup_free_ char *payload = NULL;
+                rq_sync_msg m;
+                size_t len = 0, n = 0;
+                int fds[RQ_SYNC_FDS_MAX];
+                k = rq_sync_recv(sock, &m, &payload, &len, fds, &n);
+                if (k == -ECONNRESET)
+                        k = rq_error_set_plain(reterr, EPROTO,
+                                               "exec: the joining process died without a word");
+                else if (k < 0)
+                        k = rq_error_set(reterr, k, "exec: wait for the joining process");
+                else if (m == RQ_SYNC_ERROR)
+                        k = rq_sync_take_error(payload, len, reterr);
+                else if (m == RQ_SYNC_CHILD_READY && (r->pid = atoi(payload)) > 0)
+                        k = take_fd(fds, n, &r->pidfd, "the process's pidfd", reterr), n = 0;
+                else if (m == RQ_SYNC_CONSOLE_FD)
+                        k = take_fd(fds, n, &r->master, "the terminal", reterr), n = 0;
+                else if (m == RQ_SYNC_INIT_READY)
+                        r->ready = true;
+                else
+                        k = rq_error_set_plain(reterr, EPROTO, "exec: protocol error (%s)",
+                                               rq_sync_msg_to_string(m));
+                for (size_t i = 0; i < n; i++) /* fds no message should carry */
+                        close(fds[i]);
+        }
+        return k < 0 ? k : rq_sync_wait_exec(sock, reterr);
+}
+
+/* The pty master to --console-socket, the pidfd to --pidfd-socket. */
+static int hand_over(const rq_exec_opts *o, int pidfd_sock, exec_reports *r, rq_error **reterr)
+{
+        int k;
+        if (o->console_socket && r->master >= 0) {
+                k = rq_console_socket_send(o->console_socket, r->master, reterr);
+                close(TAKE_FD(r->master));
+                if (k < 0)
+                        return k;
+        }
+        if (pidfd_sock >= 0 && (k = rq_fdpass_send(pidfd_sock, r->pidfd, "setns", "--pidfd-socket",
+                                                   o->pidfd_socket, reterr)) < 0)
+                return k;
+        if (o->pid_file) {
+                _cleanup_free_ char *tmp = strprintf("%s.tmp", o->pid_file);
+                char buf[16];
+                int n = snprintf(buf, sizeof(buf), "%d", (int)r->pid);
+                _cleanup_close_ int fd =
+                        tmp ? open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644) : -EBADF;
+                if (fd < 0 || write_all(fd, buf, (size_t)n) < 0 || rename(tmp, o->pid_file) < 0)
+                        return rq_error_set(reterr, errno, "--pid-file %s", o->pid_file);
+        }
+        return 0;
 }
 
 int rq_container_exec(int root_fd, const rq_exec_opts *o, int *ret_status, rq_error **reterr)
@@ -246,7 +341,8 @@ int rq_container_exec(int root_fd, const rq_exec_opts *o, int *ret_status, rq_er
         bool config_ptrace = false;
         k = build_spec(&st, o, &spec, &config_ptrace, reterr);
         rq_state_done(&st);
-        if (k < 0)
+        if (k < 0 || (k = rq_terminal_check(spec->process->terminal, o->console_socket, !o->detach,
+                                            reterr)) < 0)
                 return k;
         rq_caps_ambient_warn(spec->process->capabilities);
         /* Before anything exists: the command starts again from the sealed copy. The
@@ -260,6 +356,25 @@ int rq_container_exec(int root_fd, const rq_exec_opts *o, int *ret_status, rq_er
         if (spec->linux_ && spec->linux_->seccomp &&
             (k = rq_seccomp_compile(spec->linux_->seccomp, &seccomp, reterr)) < 0)
                 return k;
+        bool relay = spec->process->terminal && !o->console_socket;
+        exec_ctx x = { .spec = spec,
+                       .seccomp = seccomp,
+                       .init = init,
+                       .cgroup = cgroup,
+                       .detach = o->detach,
+                       .preserve = o->preserve_fds };
+        if (relay && rq_foreground_terminal_size(&x.rows, &x.cols) < 0)
+                x.rows = x.cols = 0;
+        if (!relay && spec->process->console_size) {
+                x.rows = (uint16_t)spec->process->console_size->height;
+                x.cols = (uint16_t)spec->process->console_size->width;
+        }
+        /* Before anything runs: a socket that cannot be reached fails the exec early. */
+        _cleanup_close_ int pidfd_sock =
+                o->pidfd_socket ? rq_fdpass_connect("--pidfd-socket", o->pidfd_socket, reterr)
+                                : -EBADF;
+        if (o->pidfd_socket && pidfd_sock < 0)
+                return rq_error_wrap(reterr, "exec in container %s", o->id);
         /* Until the exec, the processes in the container are this binary: not dumpable, so
          * nothing there can open /proc/PID/exe or attach to them. */
         if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
@@ -275,65 +390,29 @@ int rq_container_exec(int root_fd, const rq_exec_opts *o, int *ret_status, rq_er
         }
         if (j == 0) {
                 close(sv[0]);
-                joiner(init, cgroup, spec, seccomp, sv[1], o->detach, o->preserve_fds);
+                x.sock = sv[1];
+                joiner(&x);
         }
         close(sv[1]);
 
-        /* The joiner reports the process's pid, then the process reports INIT_READY (or an
-         * error comes from either), then the socket closes at the exec. */
-        /* Two reports, in either order (two processes write to the socket): the joiner's
-         * CHILD_READY with the process's pid, and the process's INIT_READY. Then the socket
-         * closes at the exec, or an error comes. */
-        pid_t pid = 0;
-        bool ready = false;
-        k = 0;
-        while (k >= 0 && (pid <= 0 || !ready)) {
-                _cleanup_free_ char *payload = NULL;
-                rq_sync_msg m;
-                size_t len = 0;
-                k = rq_sync_recv(sock, &m, &payload, &len, NULL, NULL);
-                if (k == -ECONNRESET)
-                        k = rq_error_set_plain(reterr, EPROTO,
-                                               "exec: the joining process died without a word");
-                else if (k < 0)
-                        k = rq_error_set(reterr, k, "exec: wait for the joining process");
-                else if (m == RQ_SYNC_ERROR)
-                        k = rq_sync_take_error(payload, len, reterr);
-                else if (m == RQ_SYNC_CHILD_READY && (pid = atoi(payload)) > 0)
-                        continue;
-                else if (m == RQ_SYNC_INIT_READY)
-                        ready = true;
-                else
-                        k = rq_error_set_plain(reterr, EPROTO, "exec: protocol error (%s)",
-                                               rq_sync_msg_to_string(m));
-        }
-        if (k >= 0)
-                k = rq_sync_wait_exec(sock, reterr);
-        int status;
+        exec_reports r = { .pidfd = -EBADF, .master = -EBADF };
+        k = wait_reports(sock, &r, reterr);
+        if (k >= 0 && (k = hand_over(o, pidfd_sock, &r, reterr)) < 0)
+                (void)syscall(SYS_pidfd_send_signal, r.pidfd, SIGKILL, NULL, 0);
+        _cleanup_close_ int pidfd = r.pidfd, master = r.master;
         if (k < 0 || o->detach) {
-                while (waitpid(j, &status, 0) < 0 && errno == EINTR)
-                        ;
+                (void)RETRY_EINTR(waitpid(j, NULL, 0));
                 if (k < 0)
                         return rq_error_wrap(reterr, "exec in container %s", o->id);
-        }
-        if (o->pid_file) {
-                _cleanup_free_ char *tmp = strprintf("%s.tmp", o->pid_file);
-                char buf[16];
-                int n = snprintf(buf, sizeof(buf), "%d", (int)pid);
-                _cleanup_close_ int fd =
-                        tmp ? open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644) : -EBADF;
-                if (fd < 0 || write_all(fd, buf, (size_t)n) < 0 || rename(tmp, o->pid_file) < 0)
-                        return rq_error_set(reterr, errno, "--pid-file %s", o->pid_file);
-        }
-        if (o->detach) {
                 *ret_status = 0;
                 return 0;
         }
-        signal(SIGINT, SIG_IGN);
-        signal(SIGTERM, SIG_IGN);
-        while (waitpid(j, &status, 0) < 0)
-                if (errno != EINTR)
-                        return rq_error_set(reterr, errno, "wait for the exec'd process");
-        *ret_status = status_code(status);
-        return 0;
+        _cleanup_close_ int joiner_fd = pidfd_open(j, 0);
+        if (joiner_fd < 0)
+                return rq_error_set(reterr, errno, "pidfd_open of the joining process");
+        return rq_foreground_wait(&(rq_foreground){ .child = j,
+                                                    .child_pidfd = joiner_fd,
+                                                    .signal_pidfd = pidfd,
+                                                    .master = master },
+                                  ret_status, reterr);
 }

@@ -3,10 +3,16 @@
  * container's init.
  *
  *   runtime ──fork──> joiner: setns(pidfd of the init, all its namespaces) in one call, then
- *                     ──fork──> process: born in the container's PID namespace; process
- *                               attributes, cwd, fds, seccomp, exec (errors over the sync
- *                               socket, as for create)
- *                     the joiner waits for it and exits with its status
+ *                     ──fork──> process: born in the container's PID namespace; with a
+ *                               terminal a pty from the container's devpts (CONSOLE_FD);
+ *                               process attributes, cwd, fds, seccomp, exec (errors over the
+ *                               sync socket, as for create)
+ *                     CHILD_READY: the process's pid and a pidfd of it (the joiner is its
+ *                     parent, so the pidfd names it even if it has exited already); the
+ *                     joiner waits for it and exits with its status
+ *
+ * The pty master goes to --console-socket, or (in the foreground) the runtime relays it;
+ * foreground.h.
  *
  * The runtime makes itself non-dumpable first: until the exec, the joined process is the
  * runtime binary inside the container, and no process of the container may open its
@@ -29,6 +35,9 @@ typedef struct rq_exec_opts {
         gid_t gid;
         char *const *caps; /* --cap names, added to every set but ambient */
         bool no_new_privs;
+        bool tty; /* -t: process.terminal (without -p; with -p the process says) */
+        const char *console_socket; /* send the pty master there; NULL: relay it (foreground) */
+        const char *pidfd_socket; /* send a pidfd of the process there, or NULL */
         bool detach; /* return once the program runs */
         const char *pid_file;
         unsigned preserve_fds; /* fds 3 .. 3+n-1 go into the container */

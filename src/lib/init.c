@@ -21,8 +21,6 @@
 #include "lib/init.h"
 
 #include <fcntl.h>
-#include <linux/magic.h>
-#include <sys/stat.h>
 #include <grp.h>
 #include <sched.h>
 #include <stdio.h>
@@ -31,7 +29,6 @@
 #include <sys/prctl.h>
 #include <unistd.h>
 
-#include "basic/chase.h"
 #include "basic/fd-util.h"
 #include "basic/macro.h"
 #include "basic/string-util.h"
@@ -194,34 +191,17 @@ int rq_exec_error(const char *arg0, int err, rq_error **reterr)
         return rq_error_set(reterr, err, "exec %s", arg0);
 }
 
-/* A pty from the container's devpts: the master goes to the runtime, the slave is returned. */
+/* A pty from the container's devpts: the master goes to the runtime, the slave is returned.
+ * The caller's size (its own terminal, when it relays) wins over process.consoleSize. */
 static int open_terminal(const rq_init_ctx *c, rq_error **reterr)
 {
         const rq_spec_process *p = c->spec->process;
-        _cleanup_close_ int master = rq_pty_open_master(AT_FDCWD, "/dev/pts/ptmx", reterr);
-        if (master < 0) {
-                rq_error_wrap(reterr, "process.terminal");
-                return rq_error_hint(reterr, "mount a devpts file system on /dev/pts "
-                                             "(options newinstance,ptmxmode=0666)");
+        uint16_t rows = c->console_rows, cols = c->console_cols;
+        if (rows == 0 && cols == 0 && p->console_size) {
+                rows = (uint16_t)p->console_size->height;
+                cols = (uint16_t)p->console_size->width;
         }
-        if (fd_verify_kind(master, S_IFCHR, DEVPTS_SUPER_MAGIC) < 0)
-                return rq_error_set_plain(reterr, EXDEV,
-                                          "process.terminal: /dev/pts/ptmx is not "
-                                          "on a devpts file system: refused");
-        int slave = rq_pty_open_slave(master, reterr);
-        if (slave < 0)
-                return slave;
-        int k;
-        if ((p->console_size &&
-             (k = rq_pty_set_size(master, (uint16_t)p->console_size->height,
-                                  (uint16_t)p->console_size->width, reterr)) < 0) ||
-            (k = rq_sync_send(c->sync_fd, RQ_SYNC_CONSOLE_FD, NULL, 0, &master, 1)) < 0) {
-                close(slave);
-                return k < 0 && reterr && *reterr
-                               ? k
-                               : rq_error_set(reterr, k, "send the terminal to the runtime");
-        }
-        return slave;
+        return rq_pty_open_in_container(c->sync_fd, rows, cols, reterr);
 }
 
 static int setup(const rq_init_ctx *c, rq_error **reterr)

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "lib/seccomp.h"
 #include "lib/spec.h"
@@ -19,6 +20,7 @@ typedef struct rq_init_ctx {
         const rq_seccomp_prog *seccomp; /* compiled by the parent, or NULL */
         int exec_fifo_fd; /* O_RDWR fd of the exec fifo (create), or -1 (run) */
         unsigned preserve_fds; /* fds 3 .. 3+n-1 stay open, without close-on-exec */
+        uint16_t console_rows, console_cols; /* pty size overriding process.consoleSize, or 0 */
 } rq_init_ctx;
 
 /* execve through the container's PATH from env (execvpe would search the runtime's own); with

@@ -124,12 +124,12 @@ int rq_spawn(const rq_spawn_opts *o, pid_t *ret_pid, rq_error **reterr)
         const rq_spec *spec = o->spec;
         const char *bundle = o->bundle;
         int exec_fifo_fd = o->exec_fifo_fd;
+        int k;
         if (!spec->process)
                 return rq_error_invalid(reterr, "process: required to start a container");
-        if (spec->process->terminal && !o->console_socket)
-                return rq_error_invalid(reterr, "process.terminal is set: give --console-socket "
-                                                "to receive the terminal (this version does not "
-                                                "relay one itself)");
+        if ((k = rq_terminal_check(spec->process->terminal, o->console_socket,
+                                   o->ret_console_fd != NULL, reterr)) < 0)
+                return k;
         if (!rq_spec_namespace_find(spec, RQ_NS_MNT))
                 return rq_error_invalid(reterr, "linux.namespaces: a mount namespace is required");
         _cleanup_free_ char *rootfs = rootfs_path(spec, bundle);
@@ -137,7 +137,6 @@ int rq_spawn(const rq_spawn_opts *o, pid_t *ret_pid, rq_error **reterr)
                 return rq_error_set(reterr, ENOMEM, "rootfs path");
 
         _cleanup_(rq_seccomp_prog_freep) rq_seccomp_prog *seccomp = NULL;
-        int k;
         if (spec->linux_ && spec->linux_->seccomp &&
             (k = rq_seccomp_compile(spec->linux_->seccomp, &seccomp, reterr)) < 0)
                 return k;
@@ -162,6 +161,7 @@ int rq_spawn(const rq_spawn_opts *o, pid_t *ret_pid, rq_error **reterr)
         if ((k = rq_sync_pair(sv)) < 0)
                 return rq_error_set(reterr, k, "create the sync socket");
         _cleanup_close_ int sock = sv[0];
+        _cleanup_close_ int console = -EBADF;
 
         rq_init_ctx c = {
                 .spec = spec,
@@ -173,6 +173,8 @@ int rq_spawn(const rq_spawn_opts *o, pid_t *ret_pid, rq_error **reterr)
                 .seccomp = seccomp,
                 .exec_fifo_fd = exec_fifo_fd,
                 .preserve_fds = o->preserve_fds,
+                .console_rows = o->console_rows,
+                .console_cols = o->console_cols,
         };
         pid_t pid = userns_fd >= 0 ? clone_init_in_userns(userns_fd, userns->path, (unsigned)flags,
                                                           &c, sv[0], reterr)
@@ -229,14 +231,20 @@ int rq_spawn(const rq_spawn_opts *o, pid_t *ret_pid, rq_error **reterr)
                                                n);
                         goto fail;
                 }
-                k = rq_console_socket_send(o->console_socket, fds[0], reterr);
-                close(fds[0]);
-                if (k < 0)
-                        goto fail;
+                if (!o->console_socket) {
+                        console = fds[0];
+                } else {
+                        k = rq_console_socket_send(o->console_socket, fds[0], reterr);
+                        close(fds[0]);
+                        if (k < 0)
+                                goto fail;
+                }
         }
         if ((k = rq_sync_expect(sock, RQ_SYNC_INIT_READY, NULL, NULL, reterr)) < 0 ||
             (exec_fifo_fd < 0 && (k = rq_sync_wait_exec(sock, reterr)) < 0))
                 goto fail;
+        if (o->ret_console_fd)
+                *o->ret_console_fd = TAKE_FD(console);
         *ret_pid = pid;
         return 0;
 fail:

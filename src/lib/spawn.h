@@ -16,7 +16,8 @@
 /* Start the container described by o->spec. Without an exec fifo returns the init's pid (host
  * view) once its program runs; with one, once the init is ready and blocks reading it: a byte
  * written to the fifo lets it exec. With process.terminal, the init allocates a pty in the
- * container's devpts and the master goes to o->console_socket (runc's protocol). */
+ * container's devpts and the master goes to o->console_socket (runc's protocol) or back to the
+ * caller. */
 /* Called when the init asks for the runtime's hooks (its namespaces exist, nothing is mounted
  * yet): run prestart and createRuntime for the init pid, and return the state JSON that the
  * init's own hooks (createContainer, startContainer) get. */
@@ -28,6 +29,9 @@ typedef struct rq_spawn_opts {
         const char *bundle; /* root.path is relative to it */
         int exec_fifo_fd; /* O_RDWR fd of the exec fifo (create), or -1 (run) */
         const char *console_socket; /* process.terminal: send the pty master there */
+        int *ret_console_fd; /* process.terminal without console_socket: the pty master comes
+                                back here (a foreground run relays it); NULL: refused */
+        uint16_t console_rows, console_cols; /* pty size overriding process.consoleSize, or 0 */
         unsigned preserve_fds; /* fds 3 .. 3+n-1 of the caller go into the container */
         const rq_cgroup *cgroup; /* join the init to it before it runs, or NULL */
         rq_spawn_hooks_fn hooks; /* NULL: no runtime hooks */

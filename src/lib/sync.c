@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "basic/fd-util.h"
 #include "basic/macro.h"
 
 typedef struct sync_header {
@@ -43,24 +44,9 @@ int rq_sync_send(int sock, rq_sync_msg type, const void *payload, size_t len, co
                 return -EINVAL;
         sync_header h = { (uint32_t)type, (uint32_t)len };
         struct iovec iov[2] = { { &h, sizeof(h) }, { (void *)payload, len } };
-        union {
-                char buf[CMSG_SPACE(sizeof(int) * RQ_SYNC_FDS_MAX)];
-                struct cmsghdr align;
-        } control;
-        struct msghdr mh = { .msg_iov = iov, .msg_iovlen = len ? 2 : 1 };
-        if (n_fds > 0) {
-                memset(&control, 0, sizeof(control));
-                mh.msg_control = control.buf;
-                mh.msg_controllen = CMSG_SPACE(sizeof(int) * n_fds);
-                struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
-                c->cmsg_level = SOL_SOCKET;
-                c->cmsg_type = SCM_RIGHTS;
-                c->cmsg_len = CMSG_LEN(sizeof(int) * n_fds);
-                memcpy(CMSG_DATA(c), fds, sizeof(int) * n_fds);
-        }
-        ssize_t k = RETRY_EINTR(sendmsg(sock, &mh, MSG_NOSIGNAL));
+        ssize_t k = send_with_fds(sock, iov, len ? 2 : 1, fds, n_fds);
         if (k < 0)
-                return negative_errno();
+                return (int)k;
         if ((size_t)k != sizeof(h) + len)
                 return -EMSGSIZE;
         return 0;

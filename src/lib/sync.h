@@ -13,6 +13,10 @@
  *                           <-- INIT_READY     set up; waits on the exec fifo until `start`
  *   record state, return
  *
+ *   `exec` (exec.h) speaks the same messages: the joiner's CHILD_READY carries the exec'd
+ *   process's pid and a pidfd of it, the process sends CONSOLE_FD (with a terminal) and
+ *   INIT_READY.
+ *
  *   At any point the child may send ERROR (a serialised rq_error chain) and exit; the parent
  *   then reports that error, which names the step that failed inside the container.
  *

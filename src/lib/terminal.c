@@ -5,13 +5,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/magic.h>
 #include <sys/ioctl.h>
-#include <sys/socket.h>
-#include <sys/un.h>
+#include <sys/stat.h>
 #include <termios.h>
 #include <unistd.h>
 
+#include "basic/chase.h"
 #include "basic/macro.h"
+#include "lib/fdpass.h"
+#include "lib/sync.h"
 
 #ifndef TIOCGPTPEER
 #define TIOCGPTPEER _IO('T', 0x41)
@@ -65,37 +68,51 @@ int rq_pty_make_stdio(int slave_fd, rq_error **reterr)
 
 int rq_console_socket_send(const char *path, int master_fd, rq_error **reterr)
 {
-        struct sockaddr_un sa = { .sun_family = AF_UNIX };
-        if (strlen(path) >= sizeof(sa.sun_path))
-                return rq_error_invalid(reterr, "console socket path %s is longer than %zu bytes",
-                                        path, sizeof(sa.sun_path) - 1);
-        strcpy(sa.sun_path, path);
-        _cleanup_close_ int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        _cleanup_close_ int s = rq_fdpass_connect("--console-socket", path, reterr);
         if (s < 0)
-                return rq_error_set(reterr, errno, "create socket for console");
-        if (connect(s, (struct sockaddr *)&sa, sizeof(sa)) < 0)
-                return rq_error_set(reterr, errno, "connect to console socket %s", path);
-
+                return s;
         int n;
         char name[32] = "/dev/ptmx";
         if (ioctl(master_fd, TIOCGPTN, &n) == 0)
                 snprintf(name, sizeof(name), "/dev/pts/%d", n);
-        struct iovec iov = { name, strlen(name) };
-        union {
-                char buf[CMSG_SPACE(sizeof(int))];
-                struct cmsghdr align;
-        } control;
-        memset(&control, 0, sizeof(control));
-        struct msghdr mh = { .msg_iov = &iov,
-                             .msg_iovlen = 1,
-                             .msg_control = control.buf,
-                             .msg_controllen = sizeof(control.buf) };
-        struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
-        c->cmsg_level = SOL_SOCKET;
-        c->cmsg_type = SCM_RIGHTS;
-        c->cmsg_len = CMSG_LEN(sizeof(int));
-        memcpy(CMSG_DATA(c), &master_fd, sizeof(int));
-        if (RETRY_EINTR(sendmsg(s, &mh, MSG_NOSIGNAL)) < 0)
-                return rq_error_set(reterr, errno, "send the pty to console socket %s", path);
+        return rq_fdpass_send(s, master_fd, name, "--console-socket", path, reterr);
+}
+
+int rq_pty_open_in_container(int sync_fd, uint16_t rows, uint16_t cols, rq_error **reterr)
+{
+        _cleanup_close_ int master = rq_pty_open_master(AT_FDCWD, "/dev/pts/ptmx", reterr);
+        if (master < 0) {
+                rq_error_wrap(reterr, "process.terminal");
+                return rq_error_hint(reterr, "mount a devpts file system on /dev/pts "
+                                             "(options newinstance,ptmxmode=0666)");
+        }
+        if (fd_verify_kind(master, S_IFCHR, DEVPTS_SUPER_MAGIC) < 0)
+                return rq_error_set_plain(reterr, EXDEV,
+                                          "process.terminal: /dev/pts/ptmx is not "
+                                          "on a devpts file system: refused");
+        _cleanup_close_ int slave = rq_pty_open_slave(master, reterr);
+        if (slave < 0)
+                return slave;
+        int k;
+        if ((k = rq_pty_set_size(master, rows, cols, reterr)) < 0)
+                return k;
+        if ((k = rq_sync_send(sync_fd, RQ_SYNC_CONSOLE_FD, NULL, 0, &master, 1)) < 0)
+                return rq_error_set(reterr, k, "send the terminal to the runtime");
+        return TAKE_FD(slave);
+}
+
+int rq_terminal_check(bool terminal, const char *console_socket, bool relay, rq_error **reterr)
+{
+        if (terminal && !console_socket && !relay) {
+                rq_error_set_plain(reterr, EINVAL,
+                                   "cannot allocate tty if rongqi-runtime will detach without "
+                                   "setting console socket");
+                return rq_error_hint(reterr, "give --console-socket PATH to receive the pty "
+                                             "master, or run in the foreground");
+        }
+        if (!terminal && console_socket)
+                return rq_error_set_plain(reterr, EINVAL,
+                                          "cannot use console socket if rongqi-runtime will not "
+                                          "allocate tty: process.terminal is false");
         return 0;
 }

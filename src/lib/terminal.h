@@ -8,6 +8,7 @@
  * container could swap for a symlink. */
 #pragma once
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "lib/error.h"
@@ -24,3 +25,12 @@ int rq_pty_set_size(int fd, uint16_t rows, uint16_t cols, rq_error **reterr);
 int rq_pty_make_stdio(int slave_fd, rq_error **reterr);
 /* Connect to the --console-socket at path and send master_fd. */
 int rq_console_socket_send(const char *path, int master_fd, rq_error **reterr);
+/* In a container process (the init after pivot_root, or an exec'd process after joining the
+ * container's mount namespace and root): a pty from the container's own /dev/pts/ptmx, checked
+ * by fd to be on devpts, sized rows x cols (0x0: left alone), its master sent to the runtime
+ * over sync_fd (CONSOLE_FD). Returns the slave. */
+int rq_pty_open_in_container(int sync_fd, uint16_t rows, uint16_t cols, rq_error **reterr);
+/* runc's rules for a terminal, in its words: a runtime that will not stay to relay the pty
+ * (create, run -d, exec -d: !relay) needs a console socket for it, and a console socket needs a
+ * terminal to receive. */
+int rq_terminal_check(bool terminal, const char *console_socket, bool relay, rq_error **reterr);

@@ -1,17 +1,17 @@
 /* rongqi-runtime create | run. */
 #include <getopt.h>
 #include <limits.h>
-#include <signal.h>
+#include <sys/pidfd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "basic/macro.h"
 #include "basic/string-util.h"
 #include "basic/parse-util.h"
 #include "lib/container.h"
+#include "lib/foreground.h"
 #include "lib/init.h"
 #include "lib/log.h"
 #include "runtime/runtime.h"
@@ -20,6 +20,7 @@ typedef struct create_args {
         const char *bundle;
         const char *pid_file;
         const char *console_socket;
+        const char *pidfd_socket;
         unsigned preserve_fds;
         bool detach, keep;
 } create_args;
@@ -33,7 +34,9 @@ static void help(bool run)
                "  --pid-file FILE         write the container init's pid to FILE\n"
                "  --preserve-fds N        pass fds 3 .. 3+N-1 into the container\n"
                "  --console-socket PATH   with process.terminal: send the pty master to the\n"
-               "                          unix socket PATH (SCM_RIGHTS, as runc)\n"
+               "                          unix socket PATH (SCM_RIGHTS, as runc)%s\n"
+               "  --pidfd-socket PATH     send a pidfd of the container init to the unix\n"
+               "                          socket PATH (SCM_RIGHTS, as runc 1.2)\n"
                "  --no-new-keyring        accepted: no session keyring is made anyway\n"
                "%s",
                run ? "run" : "create",
@@ -41,6 +44,9 @@ static void help(bool run)
                      "the container, unless -d."
                    : "Create a container: its namespaces, mounts and init are set up, and the "
                      "program waits for 'start'.",
+               run ? ";\n                          without it, run in the foreground relays the "
+                     "pty\n                          to its own stdin and stdout"
+                   : "",
                run ? "  -d, --detach            return once the program runs\n"
                      "  --keep                  keep the container after it exits\n"
                    : "");
@@ -52,6 +58,7 @@ static int parse(bool run, int argc, char **argv, create_args *a, const char **r
                 { "bundle", required_argument, NULL, 'b' },
                 { "pid-file", required_argument, NULL, 'p' },
                 { "console-socket", required_argument, NULL, 'c' },
+                { "pidfd-socket", required_argument, NULL, 'P' },
                 { "preserve-fds", required_argument, NULL, 'F' },
                 { "no-new-keyring", no_argument, NULL, 'k' },
                 { "detach", no_argument, NULL, 'd' },
@@ -73,6 +80,9 @@ static int parse(bool run, int argc, char **argv, create_args *a, const char **r
                         break;
                 case 'c':
                         a->console_socket = optarg;
+                        break;
+                case 'P':
+                        a->pidfd_socket = optarg;
                         break;
                 case 'F':
                         if (parse_uint32(optarg, &a->preserve_fds) < 0)
@@ -123,32 +133,44 @@ static int create_or_run(const runtime_globals *g, bool run, int argc, char **ar
         if (root < 0)
                 return 1;
         _cleanup_error_ rq_error *e = NULL;
+        bool foreground = run && !a.detach;
+        _cleanup_close_ int master = -EBADF;
         rq_create_opts o = { .id = id,
                              .bundle = bundle,
                              .pid_file = a.pid_file,
                              .console_socket = a.console_socket,
+                             .ret_console_fd = foreground ? &master : NULL,
+                             .pidfd_socket = a.pidfd_socket,
                              .preserve_fds = a.preserve_fds,
                              .start = run,
                              .exe_guard = true };
+        if (foreground && !a.console_socket)
+                (void)rq_foreground_terminal_size(&o.console_rows, &o.console_cols);
         pid_t pid;
         if (rq_container_create(root, &o, &pid, &e) < 0)
                 return runtime_fail(e);
-        if (!run || a.detach)
+        if (!foreground)
                 return 0;
 
-        /* In the foreground: signals for us go to the container's init, we wait, then delete. */
-        signal(SIGINT, SIG_IGN);
-        signal(SIGTERM, SIG_IGN);
-        signal(SIGHUP, SIG_IGN);
-        int status;
-        while (waitpid(pid, &status, 0) < 0)
-                if (errno != EINTR) {
-                        rq_err("wait for container %s: %s", id, strerror(errno));
-                        return 1;
-                }
+        /* In the foreground: our child, not reaped yet, so its pid is still its own. */
+        _cleanup_close_ int pidfd = pidfd_open(pid, 0);
+        int code = 1;
+        if (pidfd < 0)
+                rq_error_set(&e, errno, "pidfd_open of the container init %d", (int)pid);
+        else
+                (void)rq_foreground_wait(&(rq_foreground){ .child = pid,
+                                                           .child_pidfd = pidfd,
+                                                           .signal_pidfd = pidfd,
+                                                           .master = master },
+                                         &code, &e);
+        if (e) {
+                runtime_fail(e);
+                rq_error_free(TAKE_PTR(e));
+                code = 1;
+        }
         if (!a.keep && rq_container_delete(root, id, true, &e) < 0)
                 runtime_fail(e);
-        return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+        return code;
 }
 
 int cmd_create(const runtime_globals *g, int argc, char **argv)

@@ -28,6 +28,10 @@ static void help(void)
                "  -u, --user UID[:GID]  user and group ids in the container\n"
                "  --cap CAP             add a capability (repeatable)\n"
                "  --no-new-privs        set no_new_privs\n"
+               "  -t, --tty             allocate a pty from the container's devpts\n"
+               "  --console-socket PATH with a pty: send its master to the unix socket PATH;\n"
+               "                        without it, exec in the foreground relays the pty\n"
+               "  --pidfd-socket PATH   send a pidfd of the process to the unix socket PATH\n"
                "  -d, --detach          return once the program runs\n"
                "  --pid-file FILE       write the process's pid to FILE\n"
                "  --preserve-fds N      pass fds 3 .. 3+N-1 into the container\n");
@@ -47,6 +51,7 @@ int cmd_exec(const runtime_globals *g, int argc, char **argv)
                 { "preserve-fds", required_argument, NULL, 'F' },
                 { "tty", no_argument, NULL, 't' },
                 { "console-socket", required_argument, NULL, 'S' },
+                { "pidfd-socket", required_argument, NULL, 'D' },
                 { "help", no_argument, NULL, 'h' },
                 {},
         };
@@ -102,10 +107,14 @@ int cmd_exec(const runtime_globals *g, int argc, char **argv)
                                                      optarg);
                         break;
                 case 't':
+                        o.tty = true;
+                        break;
                 case 'S':
-                        rq_err("exec: terminals (-t, --console-socket) are not supported by this "
-                               "version of rongqi-runtime");
-                        return 1;
+                        o.console_socket = optarg;
+                        break;
+                case 'D':
+                        o.pidfd_socket = optarg;
+                        break;
                 case 'h':
                         help();
                         return 0;

@@ -308,12 +308,13 @@ load runtime-helpers
 	[[ "$out" == *"got:hello"* ]]
 }
 
-@test "terminal: without --console-socket the error says what to give" {
+@test "terminal: create without --console-socket is refused in runc's words, with the fix" {
 	set_config '.process.terminal = true'
 	jq '.process.terminal = true' "$B/config.json" >"$B/c" && mv "$B/c" "$B/config.json"
-	run "$RT" --root "$ROOT" run -b "$B" t2
+	run "$RT" --root "$ROOT" create -b "$B" t2
 	[ "$status" -eq 1 ]
-	[[ "$output" == *"process.terminal is set: give --console-socket"* ]]
+	[[ "$output" == *"cannot allocate tty if rongqi-runtime will detach without setting console socket"* ]]
+	[[ "$output" == *"give --console-socket"* ]]
 	[ -z "$("$RT" --root "$ROOT" list -q)" ]
 }
 

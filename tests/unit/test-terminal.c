@@ -1,23 +1,49 @@
-/* Unit tests: pty pairs and the console socket handshake, as containerd receives it. */
+/* Unit tests: pty pairs, the console socket handshake as containerd receives it, runc's
+ * terminal rules, and the pidfd sent to --pidfd-socket. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
 
 #include "basic/macro.h"
+#include "lib/fdpass.h"
 #include "lib/terminal.h"
+
+/* Receive one message with one fd: its data into name. Returns the fd. */
+static int recv_named_fd(int sock, char *name, size_t size)
+{
+        union {
+                char buf[CMSG_SPACE(sizeof(int))];
+                struct cmsghdr align;
+        } control;
+        struct iovec iov = { name, size - 1 };
+        struct msghdr mh = { .msg_iov = &iov,
+                             .msg_iovlen = 1,
+                             .msg_control = control.buf,
+                             .msg_controllen = sizeof(control.buf) };
+        ssize_t k = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
+        struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+        if (k <= 0 || !cm)
+                return -1;
+        name[k] = 0;
+        int fd;
+        memcpy(&fd, CMSG_DATA(cm), sizeof(int));
+        return fd;
+}
 
 static void a_pty_pair_carries_data_and_its_size(void **state)
 {
@@ -86,22 +112,9 @@ static void the_master_reaches_the_console_socket_with_its_name(void **state)
         int c = accept4(l, NULL, NULL, SOCK_CLOEXEC);
         assert_true(c >= 0);
         char name[64] = "";
-        union {
-                char buf[CMSG_SPACE(sizeof(int))];
-                struct cmsghdr align;
-        } control;
-        struct iovec iov = { name, sizeof(name) - 1 };
-        struct msghdr mh = { .msg_iov = &iov,
-                             .msg_iovlen = 1,
-                             .msg_control = control.buf,
-                             .msg_controllen = sizeof(control.buf) };
-        ssize_t k = recvmsg(c, &mh, MSG_CMSG_CLOEXEC);
-        assert_true(k > 0);
+        int master = recv_named_fd(c, name, sizeof(name));
+        assert_true(master >= 0);
         assert_non_null(strstr(name, "/dev/pts/"));
-        struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
-        assert_non_null(cm);
-        int master;
-        memcpy(&master, CMSG_DATA(cm), sizeof(int));
         char buf[32] = "";
         size_t got = 0;
         while (got < 14) {
@@ -127,9 +140,54 @@ static void a_missing_console_socket_is_named(void **state)
         _cleanup_close_ int m = rq_pty_open_master(AT_FDCWD, "/dev/ptmx", &e);
         assert_int_equal(rq_console_socket_send("/nonexistent/rq.sock", m, &e), -ENOENT);
         char *s = rq_error_format(e);
-        assert_string_equal(s, "connect to console socket /nonexistent/rq.sock: No such file or "
+        assert_string_equal(s, "--console-socket /nonexistent/rq.sock: connect: No such file or "
                                "directory");
         free(s);
+}
+
+static void detaching_with_a_pty_needs_a_console_socket_in_runcs_words(void **state)
+{
+        _cleanup_error_ rq_error *e = NULL;
+        assert_int_equal(rq_terminal_check(true, NULL, false, &e), -EINVAL);
+        char *s = rq_error_format(e);
+        assert_string_equal(s, "cannot allocate tty if rongqi-runtime will detach without "
+                               "setting console socket");
+        free(s);
+        assert_non_null(rq_error_get_hint(e));
+        rq_error_free(TAKE_PTR(e));
+        assert_int_equal(rq_terminal_check(false, "/x.sock", true, &e), -EINVAL);
+        assert_null(e->cause);
+        rq_error_free(TAKE_PTR(e));
+        /* relayed in the foreground, or sent to the socket, or no terminal at all */
+        assert_int_equal(rq_terminal_check(true, NULL, true, &e), 0);
+        assert_int_equal(rq_terminal_check(true, "/x.sock", false, &e), 0);
+        assert_int_equal(rq_terminal_check(false, NULL, false, &e), 0);
+        assert_null(e);
+}
+
+static void a_pidfd_reaches_the_socket_with_its_name(void **state)
+{
+        int sv[2];
+        assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+        _cleanup_close_ int a = sv[0], b = sv[1];
+        pid_t child = fork();
+        assert_true(child >= 0);
+        if (child == 0) {
+                alarm(30); /* gone even if an assertion below fails */
+                pause();
+                _exit(0);
+        }
+        _cleanup_error_ rq_error *e = NULL;
+        assert_int_equal(rq_pidfd_socket_send(a, "/some.sock", child, "standard", &e), 0);
+        char name[32] = "";
+        _cleanup_close_ int fd = recv_named_fd(b, name, sizeof(name));
+        assert_true(fd >= 0);
+        assert_string_equal(name, "standard");
+        /* It is a pidfd of that child: a SIGKILL through it is what the child dies of. */
+        assert_int_equal(syscall(SYS_pidfd_send_signal, fd, SIGKILL, NULL, 0), 0);
+        int status;
+        assert_int_equal(waitpid(child, &status, 0), child);
+        assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
 }
 
 int main(void)
@@ -139,6 +197,8 @@ int main(void)
                 cmocka_unit_test(a_regular_file_is_not_a_ptmx),
                 cmocka_unit_test(the_master_reaches_the_console_socket_with_its_name),
                 cmocka_unit_test(a_missing_console_socket_is_named),
+                cmocka_unit_test(detaching_with_a_pty_needs_a_console_socket_in_runcs_words),
+                cmocka_unit_test(a_pidfd_reaches_the_socket_with_its_name),
         };
         return cmocka_run_group_tests_name("terminal", tests, NULL, NULL);
 }
