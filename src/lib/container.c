@@ -58,7 +58,6 @@ static int check_supported(const rq_spec *spec, rq_error **reterr)
                             : spec->process && spec->process->selinux_label ? "process.selinuxLabel"
                             : !l                                            ? NULL
                             : l->mount_label                                ? "linux.mountLabel"
-                            : l->time_offsets                               ? "linux.timeOffsets"
                             : l->intel_rdt                                  ? "linux.intelRdt"
                             : l->memory_policy                              ? "linux.memoryPolicy"
                             : l->n_net_devices                              ? "linux.netDevices"

@@ -3,6 +3,7 @@
 
 #include <fcntl.h>
 #include <jansson.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +18,7 @@
 #include "lib/cgroup.h"
 #include "lib/container.h"
 #include "lib/init.h"
+#include "lib/ns.h"
 #include "lib/nsjoin.h"
 #include "lib/process-attrs.h"
 #include "lib/seccomp.h"
@@ -164,6 +166,22 @@ static int status_code(int status)
         return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
+/* The init's time namespace for children when it differs from ours: the one its program runs
+ * in (timens.h). Joining the init's namespaces finds it only once the init has exec'd; a
+ * `created` container's init still runs in the host's. *ret stays -EBADF otherwise. */
+static int open_time_for_children(pid_t init, int *ret, rq_error **reterr)
+{
+        uint64_t theirs = 0, ours = 0;
+        if (!rq_ns_supported(RQ_NS_TIME) || rq_ns_inode(init, RQ_NS_TIME, true, &theirs) < 0 ||
+            rq_ns_inode(0, RQ_NS_TIME, false, &ours) < 0 || theirs == ours)
+                return 0;
+        int fd = rq_ns_open(init, RQ_NS_TIME, true, reterr);
+        if (fd < 0)
+                return fd;
+        *ret = fd;
+        return 0;
+}
+
 /* The joiner: enter the namespaces, fork the process, report its pid, wait for it. */
 static _Noreturn void joiner(pid_t init, const char *cgroup, const rq_spec *spec,
                              const rq_seccomp_prog *seccomp, int sock, bool detach,
@@ -180,7 +198,11 @@ static _Noreturn void joiner(pid_t init, const char *cgroup, const rq_spec *spec
                 .target = init, .all = true, .root = true, .preserve_credentials = true
         };
         _cleanup_nsjoin_ rq_nsjoin j = RQ_NSJOIN_INIT;
-        if (rq_nsjoin_prepare(&req, &j, &e) < 0 || rq_nsjoin_enter(&j, &e) < 0) {
+        _cleanup_close_ int timens = -EBADF;
+        if (open_time_for_children(init, &timens, &e) < 0 || rq_nsjoin_prepare(&req, &j, &e) < 0 ||
+            rq_nsjoin_enter(&j, &e) < 0 ||
+            (timens >= 0 && setns(timens, CLONE_NEWTIME) < 0 &&
+             rq_error_set(&e, errno, "enter the time namespace of the container") < 0)) {
                 rq_error_wrap(&e, "join the container's namespaces");
                 (void)rq_sync_send_error(sock, e);
                 _exit(1);

@@ -3,7 +3,9 @@
  *   1. wait for the parent to write the id maps (a new user namespace starts unmapped) and to
  *      put us in our cgroup (before we run anything), then, in a new user namespace, become
  *      root in it: files and mounts made during setup must have mapped owners
- *   2. join the namespaces given by path (user first: it decides what the others may do)
+ *   2. join the namespaces given by path (user first: it decides what the others may do);
+ *      a new time namespace is unshared now, owned by the user namespace, and gets its
+ *      offsets while nothing is in it yet (the init enters it at its execve)
  *   3. hostname and domainname; with hooks: ask the runtime to run prestart and createRuntime
  *      (our namespaces exist now), and get the state JSON for our own hooks
  *   4. the filesystem, still seeing the host: propagation and self bind of the rootfs, the
@@ -44,6 +46,7 @@
 #include "lib/sync.h"
 #include "lib/sysctl.h"
 #include "lib/terminal.h"
+#include "lib/timens.h"
 
 static int join_namespaces(const rq_spec *s, rq_error **reterr)
 {
@@ -222,6 +225,27 @@ static int open_terminal(const rq_init_ctx *c, rq_error **reterr)
         return slave;
 }
 
+/* The host's procfs, as the init sees it before pivot_root, checked by fd. */
+static int open_host_proc(rq_error **reterr)
+{
+        int fd = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return rq_error_set(reterr, errno, "open /proc");
+        if (fd_verify_kind(fd, S_IFDIR, PROC_SUPER_MAGIC) < 0) {
+                close(fd);
+                return rq_error_set_plain(reterr, EXDEV, "/proc is not a procfs: refused");
+        }
+        return fd;
+}
+
+static int new_time_namespace(const rq_init_ctx *c, rq_error **reterr)
+{
+        _cleanup_close_ int proc = open_host_proc(reterr);
+        if (proc < 0)
+                return proc;
+        return rq_timens_create(proc, c->spec->linux_, reterr);
+}
+
 static int setup(const rq_init_ctx *c, rq_error **reterr)
 {
         const rq_spec *s = c->spec;
@@ -237,7 +261,9 @@ static int setup(const rq_init_ctx *c, rq_error **reterr)
                 return rq_error_hint(reterr, "linux.uidMappings and linux.gidMappings must map "
                                              "container id 0");
         }
-        if ((k = join_namespaces(s, reterr)) < 0 || (k = rq_hostname_apply(s, reterr)) < 0)
+        if ((k = join_namespaces(s, reterr)) < 0 ||
+            (c->timens_created && (k = new_time_namespace(c, reterr)) < 0) ||
+            (k = rq_hostname_apply(s, reterr)) < 0)
                 return k;
         if (rq_init_wants_hooks(s) &&
             ((k = rq_sync_send(c->sync_fd, RQ_SYNC_HOOKS, NULL, 0, NULL, 0)) < 0 ||

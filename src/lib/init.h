@@ -14,6 +14,7 @@ typedef struct rq_init_ctx {
         const char *rootfs; /* absolute host path of the rootfs */
         int sync_fd; /* the child's end of the sync socketpair */
         bool userns_created; /* the parent writes the id maps: wait for it */
+        bool timens_created; /* unshare a time namespace and write its offsets */
         bool wait_for_parent; /* the parent writes id maps or joins us to a cgroup first */
         const rq_seccomp_prog *seccomp; /* compiled by the parent, or NULL */
         int exec_fifo_fd; /* O_RDWR fd of the exec fifo (create), or -1 (run) */

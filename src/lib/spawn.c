@@ -85,6 +85,10 @@ int rq_spawn(const rq_spawn_opts *o, pid_t *ret_pid, rq_error **reterr)
                 if (n && !n->path)
                         flags |= rq_ns_info_get((rq_ns_type)t)->clone_flag;
         }
+        /* Not a clone flag: clone(2) reads that bit as part of the exit signal. The init
+         * unshares it (timens.h). */
+        bool new_timens = flags & CLONE_NEWTIME;
+        flags &= ~CLONE_NEWTIME;
         int sv[2];
         if ((k = rq_sync_pair(sv)) < 0)
                 return rq_error_set(reterr, k, "create the sync socket");
@@ -105,6 +109,7 @@ int rq_spawn(const rq_spawn_opts *o, pid_t *ret_pid, rq_error **reterr)
                         .rootfs = rootfs,
                         .sync_fd = sv[1],
                         .userns_created = flags & CLONE_NEWUSER,
+                        .timens_created = new_timens,
                         .wait_for_parent = (flags & CLONE_NEWUSER) || o->cgroup,
                         .seccomp = seccomp,
                         .exec_fifo_fd = exec_fifo_fd,

@@ -1,0 +1,72 @@
+#!/usr/bin/env bats
+# rongqi-runtime: tmpcopyup and id-mapped mounts, time namespaces, --no-pivot,
+# --no-new-keyring and the LSM fields, against a busybox bundle (runc as the oracle where
+# runc 1.1 has the feature). Every test uses its own state roots and cgroup parent, and deletes
+# what it made.
+
+load helpers
+bats_require_minimum_version 1.5.0
+
+load runtime-helpers
+
+# The shared teardown, plus the util-linux namespace holders some tests start.
+eval "$(declare -f teardown | sed '1s/teardown/runtime_teardown/')"
+teardown() {
+	stop_targets
+	runtime_teardown
+	[ -z "${HOSTDIR:-}" ] || rm -rf "$HOSTDIR"
+}
+
+# ---- time namespaces -------------------------------------------------------------------
+
+@test "timeOffsets: /proc/uptime is shifted by the boottime offset and timens_offsets shows both" {
+	set_config '.linux.namespaces += [{"type": "time"}] |
+		.linux.timeOffsets = {"boottime": {"secs": 86400}, "monotonic": {"secs": -100, "nanosecs": 5}} |
+		.process.args = ["sh", "-c", "cut -d. -f1 /proc/uptime; cat /proc/self/timens_offsets"]'
+	local host
+	host=$(cut -d. -f1 /proc/uptime)
+	run --separate-stderr "$RT" --root "$ROOT" run -b "$B" t1
+	[ "$status" -eq 0 ]
+	# a day ahead of the host's uptime, give or take the seconds the run took
+	[ "${lines[0]}" -ge $((host + 86400)) ] && [ "${lines[0]}" -le $((host + 86400 + 30)) ]
+	[[ "${lines[1]}" =~ ^monotonic\ +-100\ +5$ ]]
+	[[ "${lines[2]}" =~ ^boottime\ +86400\ +0$ ]]
+}
+
+@test "timeOffsets: exec joins the container's time namespace, created or running" {
+	set_config '.linux.namespaces += [{"type": "time"}] |
+		.linux.timeOffsets = {"boottime": {"secs": 86400}} | .process.args = ["sleep", "100"]'
+	rt_detached create -b "$B" t2
+	[ "$status" -eq 0 ]
+	# created: the init waits on the fifo, still in the host's time namespace
+	run "$RT" --root "$ROOT" exec t2 cat /proc/self/timens_offsets
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"boottime        86400"* ]]
+	run "$RT" --root "$ROOT" start t2
+	[ "$status" -eq 0 ]
+	pid=$("$RT" --root "$ROOT" state t2 | jq -r .pid)
+	run "$RT" --root "$ROOT" exec t2 sh -c 'readlink /proc/self/ns/time; cut -d. -f1 /proc/uptime'
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "$(readlink /proc/$pid/ns/time)" ]
+	[ "${lines[0]}" != "$(readlink /proc/self/ns/time)" ]
+	[ "${lines[1]}" -ge $(($(cut -d. -f1 /proc/uptime) + 86400)) ]
+}
+
+@test "time namespace by path: the container joins it and sees its offsets" {
+	start_target --time --boottime 5000
+	set_config ".linux.namespaces += [{\"type\": \"time\", \"path\": \"/proc/$TARGET_PID/ns/time\"}] |
+		.process.args = [\"sh\", \"-c\", \"readlink /proc/self/ns/time; cat /proc/self/timens_offsets\"]"
+	run --separate-stderr "$RT" --root "$ROOT" run -b "$B" t3
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "$(readlink /proc/$TARGET_PID/ns/time)" ]
+	[[ "${lines[2]}" =~ ^boottime\ +5000\ +0$ ]]
+}
+
+@test "timeOffsets while joining a time namespace by path is refused by name" {
+	start_target --time
+	set_config ".linux.namespaces += [{\"type\": \"time\", \"path\": \"/proc/$TARGET_PID/ns/time\"}] |
+		.linux.timeOffsets = {\"boottime\": {\"secs\": 1}}"
+	run "$RT" --root "$ROOT" run -b "$B" t4
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"timeOffsets"*"cannot be set when joining the time namespace"* ]]
+}
