@@ -16,6 +16,7 @@
 #include "basic/chase.h"
 #include "basic/macro.h"
 #include "basic/string-util.h"
+#include "lib/copy-tree.h"
 
 /* Flags that a bind mount takes only through a remount. */
 #define REMOUNT_FLAGS                                                                              \
@@ -112,15 +113,35 @@ static int finish_mount(const rq_rootfs *r, const char *what, const char *dest,
         return 0;
 }
 
+/* tmpcopyup: what the new tmpfs covers (under_fd, opened before the mount) is copied into it,
+ * by fds only; then the read-only flag, if asked, is set. */
+static int copy_up(const rq_rootfs *r, const char *what, const char *dest, int under_fd,
+                   unsigned long flags, const char *data, rq_error **reterr)
+{
+        _cleanup_close_ int top = -EBADF;
+        int k = rq_rootfs_resolve(r, what, dest, O_PATH | O_DIRECTORY, 0, &top, reterr);
+        if (k < 0)
+                return k;
+        char w[400];
+        snprintf(w, sizeof(w), "%s: tmpcopyup", what);
+        if ((k = rq_copy_tree(under_fd, top, w, reterr)) < 0)
+                return k;
+        char p[32];
+        fd_reopen_proc_path(top, p);
+        if ((flags & MS_RDONLY) && mount(NULL, p, NULL, MS_REMOUNT | flags, data) < 0)
+                return rq_error_set(reterr, errno, "%s: remount read-only", what);
+        return 0;
+}
+
 int rq_mount_apply(const rq_rootfs *r, const rq_spec_mount *m, size_t index, rq_error **reterr)
 {
         char what[320];
         snprintf(what, sizeof(what), "mounts[%zu] (%s)", index, m->destination);
         const rq_mount_options *o = &m->parsed;
-        if (o->idmap != RQ_MOUNT_IDMAP_NONE || (o->extensions & RQ_MOUNT_EXT_TMPCOPYUP))
+        if (o->idmap != RQ_MOUNT_IDMAP_NONE)
                 return rq_error_set_plain(reterr, EOPNOTSUPP,
                                           "%s: the %s option is not supported by this rongqi", what,
-                                          o->idmap != RQ_MOUNT_IDMAP_NONE ? "idmap" : "tmpcopyup");
+                                          "idmap");
         bool bind = o->flags & MS_BIND;
         const char *type = m->type && *m->type ? m->type : NULL;
         _cleanup_close_ int target = -EBADF, src = -EBADF;
@@ -145,12 +166,18 @@ int rq_mount_apply(const rq_rootfs *r, const rq_spec_mount *m, size_t index, rq_
         } else {
                 if (!type)
                         return rq_error_invalid(reterr, "%s: no type, and not a bind mount", what);
+                bool copyup = o->extensions & RQ_MOUNT_EXT_TMPCOPYUP;
+                if (copyup && !streq(type, "tmpfs"))
+                        return rq_error_invalid(reterr, "%s: tmpcopyup is for tmpfs, not %s", what,
+                                                type);
                 if ((k = open_target(r, what, m->destination, false, &target, reterr)) < 0)
                         return k;
                 char to[32];
                 fd_reopen_proc_path(target, to);
                 unsigned long flags = o->flags & ~(MS_REMOUNT | MS_BIND | MS_REC);
-                if (mount(m->source ? m->source : type, to, type, flags, o->data) < 0) {
+                /* With tmpcopyup the tmpfs is filled first and made read-only afterwards. */
+                if (mount(m->source ? m->source : type, to, type,
+                          copyup ? flags & ~MS_RDONLY : flags, o->data) < 0) {
                         int err = errno;
                         rq_error_set(reterr, err, "%s: mount %s", what, type);
                         if (err == ENODEV)
@@ -160,6 +187,9 @@ int rq_mount_apply(const rq_rootfs *r, const rq_spec_mount *m, size_t index, rq_
                                               type);
                         return -err;
                 }
+                if (copyup &&
+                    (k = copy_up(r, what, m->destination, target, flags, o->data, reterr)) < 0)
+                        return k;
         }
         return finish_mount(r, what, m->destination, o, bind, reterr);
 }

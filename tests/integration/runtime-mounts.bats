@@ -70,3 +70,57 @@ teardown() {
 	[ "$status" -ne 0 ]
 	[[ "$output" == *"timeOffsets"*"cannot be set when joining the time namespace"* ]]
 }
+
+# ---- tmpcopyup --------------------------------------------------------------------------
+
+@test "tmpcopyup: a tmpfs over /etc shows the image's files, modes, owners and links, and is writable" {
+	mkdir -p "$B/rootfs/etc/sub"
+	echo image >"$B/rootfs/etc/hello"
+	chown 0:42 "$B/rootfs/etc/hello"
+	chmod 640 "$B/rootfs/etc/hello"
+	ln -s /proc/mounts "$B/rootfs/etc/mtab"
+	set_config '.mounts += [{"destination": "/etc", "type": "tmpfs", "source": "tmpfs",
+			"options": ["tmpcopyup", "nosuid"]}] |
+		.process.args = ["sh", "-c", "grep \" /etc \" /proc/mounts | cut -d\" \" -f3; stat -c \"%a %u %g %n\" /etc/hello /etc/sub; readlink /etc/mtab; cat /etc/hello; echo new >/etc/new && cat /etc/new"]'
+	run --separate-stderr "$RT" --root "$ROOT" run -b "$B" cu1
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = tmpfs ]
+	[ "${lines[1]}" = "640 0 42 /etc/hello" ]
+	[ "${lines[2]}" = "755 0 0 /etc/sub" ]
+	[ "${lines[3]}" = /proc/mounts ]
+	[ "${lines[4]}" = image ]
+	[ "${lines[5]}" = new ]
+	# the write went to the tmpfs, not to the image
+	[ ! -e "$B/rootfs/etc/new" ]
+	# runc copies the same way
+	run --separate-stderr runc --root "$RUNC_ROOT" run -b "$B" cu1
+	[ "$status" -eq 0 ]
+	[ "${lines[1]}" = "640 0 42 /etc/hello" ]
+}
+
+@test "tmpcopyup: a symlink in the image does not make the copy read host files" {
+	# /data leads to the host's /etc if followed on the host; inside the rootfs it is the
+	# image's /etc, which has no passwd
+	mkdir -p "$B/rootfs/etc"
+	echo image >"$B/rootfs/etc/hello"
+	ln -s ../../../../../../../../etc "$B/rootfs/data"
+	mkdir "$B/rootfs/links"
+	ln -s /etc/passwd "$B/rootfs/links/passwd"
+	set_config '.mounts += [{"destination": "/data", "type": "tmpfs", "source": "tmpfs", "options": ["tmpcopyup"]},
+			{"destination": "/links", "type": "tmpfs", "source": "tmpfs", "options": ["tmpcopyup", "ro"]}] |
+		.process.args = ["sh", "-c", "ls /etc; readlink /links/passwd; test -e /etc/passwd || echo no-passwd; touch /links/x 2>/dev/null || echo ro"]'
+	run --separate-stderr "$RT" --root "$ROOT" run -b "$B" cu2
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = hello ]
+	[ "${lines[1]}" = /etc/passwd ]
+	[ "${lines[2]}" = no-passwd ]
+	[ "${lines[3]}" = ro ]
+	[ ! -e "$B/rootfs/etc/passwd" ]
+}
+
+@test "tmpcopyup on a file system other than tmpfs is refused by name" {
+	set_config '.mounts += [{"destination": "/mnt", "type": "proc", "source": "proc", "options": ["tmpcopyup"]}]'
+	run "$RT" --root "$ROOT" run -b "$B" cu3
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"mounts["*"(/mnt): tmpcopyup is for tmpfs, not proc"* ]]
+}
