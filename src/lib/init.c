@@ -121,7 +121,7 @@ static int setup_filesystem(const rq_init_ctx *c, const char *state, rq_error **
         /* Opened after the self bind: everything is mounted on the new root, not under it. */
         _cleanup_(rq_rootfs_done) rq_rootfs r = RQ_ROOTFS_NULL;
         if ((k = rq_rootfs_open(c->rootfs, &r, reterr)) < 0 ||
-            (k = rq_mount_apply_all(&r, s, reterr)) < 0 ||
+            (k = rq_mount_apply_all(&r, s, c->idmount_fds, reterr)) < 0 ||
             (k = rq_dev_setup(&r, s->linux_, c->userns_created ? RQ_DEV_BIND : RQ_DEV_MKNOD,
                               reterr)) < 0)
                 return k;

@@ -16,6 +16,7 @@ typedef struct rq_init_ctx {
         bool userns_created; /* the parent writes the id maps: wait for it */
         bool timens_created; /* unshare a time namespace and write its offsets */
         bool wait_for_parent; /* the parent writes id maps or joins us to a cgroup first */
+        const int *idmount_fds; /* per mount: its id-mapped tree (idmount.h), or NULL */
         const rq_seccomp_prog *seccomp; /* compiled by the parent, or NULL */
         int exec_fifo_fd; /* O_RDWR fd of the exec fifo (create), or -1 (run) */
         unsigned preserve_fds; /* fds 3 .. 3+n-1 stay open, without close-on-exec */

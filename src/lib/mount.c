@@ -17,6 +17,7 @@
 #include "basic/macro.h"
 #include "basic/string-util.h"
 #include "lib/copy-tree.h"
+#include "lib/idmount.h"
 
 /* Flags that a bind mount takes only through a remount. */
 #define REMOUNT_FLAGS                                                                              \
@@ -133,21 +134,32 @@ static int copy_up(const rq_rootfs *r, const char *what, const char *dest, int u
         return 0;
 }
 
-int rq_mount_apply(const rq_rootfs *r, const rq_spec_mount *m, size_t index, rq_error **reterr)
+int rq_mount_apply(const rq_rootfs *r, const rq_spec_mount *m, size_t index, int premade,
+                   rq_error **reterr)
 {
         char what[320];
         snprintf(what, sizeof(what), "mounts[%zu] (%s)", index, m->destination);
         const rq_mount_options *o = &m->parsed;
-        if (o->idmap != RQ_MOUNT_IDMAP_NONE)
-                return rq_error_set_plain(reterr, EOPNOTSUPP,
-                                          "%s: the %s option is not supported by this rongqi", what,
-                                          "idmap");
+        if (rq_idmount_wanted(m) && premade < 0)
+                return rq_error_set_plain(reterr, EINVAL, "%s: the id-mapped mount was not made",
+                                          what);
         bool bind = o->flags & MS_BIND;
         const char *type = m->type && *m->type ? m->type : NULL;
         _cleanup_close_ int target = -EBADF, src = -EBADF;
         int k;
 
-        if (bind) {
+        if (premade >= 0) {
+                struct stat st;
+                if (fstat(premade, &st) < 0)
+                        return rq_error_set(reterr, errno, "%s: stat the id-mapped mount", what);
+                if ((k = open_target(r, what, m->destination, !S_ISDIR(st.st_mode), &target,
+                                     reterr)) < 0)
+                        return k;
+                if (syscall(SYS_move_mount, premade, "", target, "",
+                            MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+                        return rq_error_set(reterr, errno, "%s: attach the id-mapped mount of %s",
+                                            what, m->source);
+        } else if (bind) {
                 if (!m->source)
                         return rq_error_invalid(reterr, "%s: a bind mount needs a source", what);
                 /* The source comes from the bundle, not the image: symlinks there are followed. */
@@ -194,10 +206,10 @@ int rq_mount_apply(const rq_rootfs *r, const rq_spec_mount *m, size_t index, rq_
         return finish_mount(r, what, m->destination, o, bind, reterr);
 }
 
-int rq_mount_apply_all(const rq_rootfs *r, const rq_spec *s, rq_error **reterr)
+int rq_mount_apply_all(const rq_rootfs *r, const rq_spec *s, const int *premade, rq_error **reterr)
 {
         for (size_t i = 0; i < s->n_mounts; i++) {
-                int k = rq_mount_apply(r, &s->mounts[i], i, reterr);
+                int k = rq_mount_apply(r, &s->mounts[i], i, premade ? premade[i] : -EBADF, reterr);
                 if (k < 0)
                         return k;
         }

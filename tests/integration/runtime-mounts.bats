@@ -15,6 +15,7 @@ teardown() {
 	stop_targets
 	runtime_teardown
 	[ -z "${HOSTDIR:-}" ] || rm -rf "$HOSTDIR"
+	[ -z "${SHARED:-}" ] || rm -rf "$SHARED"
 }
 
 # ---- time namespaces -------------------------------------------------------------------
@@ -123,4 +124,98 @@ teardown() {
 	run "$RT" --root "$ROOT" run -b "$B" cu3
 	[ "$status" -ne 0 ]
 	[[ "$output" == *"mounts["*"(/mnt): tmpcopyup is for tmpfs, not proc"* ]]
+}
+
+# ---- id-mapped mounts --------------------------------------------------------------------
+
+# A host directory owned by uid/gid 1000 with one file, for bind mounts.
+make_hostdir() {
+	HOSTDIR=$(mktemp -d /tmp/rq-idmap.XXXXXX)
+	touch "$HOSTDIR/f"
+	chown -R 1000:1000 "$HOSTDIR"
+}
+
+# idmap_mount OPTIONS_JSON [EXTRA_FIELDS_JSON]: add a bind of $HOSTDIR on /mnt.
+idmap_mount() {
+	set_config ".mounts += [{\"destination\": \"/mnt\", \"type\": \"bind\", \"source\": \"$HOSTDIR\",
+		\"options\": $1} + ${2:-{\}}] |
+		.process.args = [\"sh\", \"-c\", \"stat -c '%u %g' /mnt/f; touch /mnt/new && stat -c '%u %g' /mnt/new\"]"
+}
+
+# A user namespace mapping 0 -> host 100000. Its root must be able to reach the bundle
+# (BATS_TEST_TMPDIR is not searchable by others): it moves to a directory of its own.
+userns_config() {
+	SHARED=$(mktemp -d /tmp/rq-userns.XXXXXX)
+	chmod 755 "$SHARED"
+	cp -a "$B" "$SHARED/bundle"
+	B="$SHARED/bundle"
+	chown -R 100000:100000 "$B/rootfs"
+	set_config '.linux.namespaces += [{"type": "user"}] |
+		.linux.uidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}] |
+		.linux.gidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}] |
+		.mounts |= map(if .destination == "/sys" then {"destination": "/sys", "type": "bind",
+			"source": "/sys", "options": ["rbind", "nosuid", "noexec", "nodev", "ro"]} else . end)'
+}
+
+# idmap_shows_root OPTIONS HOST_ID NAME: the mount maps on-disk 1000 to HOST_ID (the
+# container's root on the host): uid 1000's file shows as root, root's new file lands as 1000.
+idmap_shows_root() {
+	local m="[{\"containerID\": 1000, \"hostID\": $2, \"size\": 1}]"
+	idmap_mount "$1" "{\"uidMappings\": $m, \"gidMappings\": $m}"
+	run --separate-stderr "$RT" --root "$ROOT" run -b "$B" "$3"
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "0 0" ]
+	[ "${lines[1]}" = "0 0" ]
+	[ "$(stat -c '%u %g' "$HOSTDIR/new")" = "1000 1000" ]
+}
+
+@test "idmap without a user namespace: the mount's uidMappings show host uid 1000 as root, and root's new files land as 1000" {
+	make_hostdir
+	idmap_shows_root '["bind", "idmap"]' 0 id1
+}
+
+@test "ridmap in a user namespace: the mount's own mappings show uid 1000 as the container's root" {
+	make_hostdir
+	userns_config
+	idmap_shows_root '["rbind", "ridmap"]' 100000 id2
+}
+
+@test "idmap in a user namespace without mappings of its own uses the container's: uid 1000 shows as 1000" {
+	make_hostdir
+	chmod 777 "$HOSTDIR"
+	userns_config
+	idmap_mount '["bind", "idmap"]'
+	run --separate-stderr "$RT" --root "$ROOT" run -b "$B" id3
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "1000 1000" ]
+	# the container's root (host uid 100000) writes through the mount as on-disk uid 0
+	[ "${lines[1]}" = "0 0" ]
+	[ "$(stat -c '%u %g' "$HOSTDIR/new")" = "0 0" ]
+	# without idmap the same file shows as the overflow id
+	set_config '.mounts[-1].options = ["bind"]'
+	run --separate-stderr "$RT" --root "$ROOT" run -b "$B" id3
+	[ "${lines[0]}" = "65534 65534" ]
+}
+
+@test "idmap on a file system that cannot be id-mapped names the mount and the file system" {
+	set_config '.mounts += [{"destination": "/mnt", "type": "bind", "source": "/proc/sys",
+		"options": ["bind", "idmap"], "uidMappings": [{"containerID": 0, "hostID": 1000, "size": 1}],
+		"gidMappings": [{"containerID": 0, "hostID": 1000, "size": 1}]}]'
+	run "$RT" --root "$ROOT" run -b "$B" id4
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"(/mnt): id-map the mount of /proc/sys (file system proc)"* ]]
+	[[ "$output" == *"the proc file system cannot be id-mapped"* ]]
+}
+
+@test "idmap is refused on a mount that is not a bind, and without any mapping to use" {
+	set_config '.mounts += [{"destination": "/mnt", "type": "tmpfs", "source": "tmpfs", "options": ["idmap"],
+		"uidMappings": [{"containerID": 0, "hostID": 1000, "size": 1}],
+		"gidMappings": [{"containerID": 0, "hostID": 1000, "size": 1}]}]'
+	run "$RT" --root "$ROOT" run -b "$B" id5
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"(/mnt): id-mapped mounts are only supported for bind mounts"* ]]
+	set_config '.mounts[-1] = {"destination": "/mnt", "type": "bind", "source": "/tmp", "options": ["bind", "idmap"]}'
+	run "$RT" --root "$ROOT" run -b "$B" id5
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"needs uidMappings and gidMappings, or a user namespace"* ]]
 }
