@@ -189,6 +189,9 @@ int rq_container_create(int root_fd, const rq_create_opts *o, pid_t *ret_pid, rq
                 }
                 st.cgroup_path = cgroup_path;
         }
+        /* runc's name: an exec'd process could join it by name. */
+        char keyring[320];
+        snprintf(keyring, sizeof(keyring), "_ses.%s", o->id);
         if ((k = rq_state_write(dir, &st, reterr)) < 0 ||
             (k = rq_spawn(
                      &(rq_spawn_opts){ .spec = spec,
@@ -196,6 +199,8 @@ int rq_container_create(int root_fd, const rq_create_opts *o, pid_t *ret_pid, rq
                                        .exec_fifo_fd = fifo,
                                        .console_socket = o->console_socket,
                                        .preserve_fds = o->preserve_fds,
+                                       .no_pivot = o->no_pivot,
+                                       .session_keyring = o->no_new_keyring ? NULL : keyring,
                                        .cgroup = cgroup_path ? &cg : NULL,
                                        .hooks = run_create_hooks,
                                        .userdata = &(create_hooks){ .spec = spec, .state = &st } },

@@ -24,6 +24,8 @@ typedef struct rq_create_opts {
         const char *console_socket; /* process.terminal: where the pty master goes */
         unsigned preserve_fds; /* --preserve-fds */
         bool start; /* run: no exec fifo, the program starts at once */
+        bool no_pivot; /* --no-pivot: MS_MOVE + chroot instead of pivot_root (pivot.h) */
+        bool no_new_keyring; /* --no-new-keyring: keep the caller's session keyring */
 } rq_create_opts;
 
 int rq_container_create(int root_fd, const rq_create_opts *o, pid_t *ret_pid, rq_error **reterr);

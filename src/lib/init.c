@@ -6,11 +6,13 @@
  *   2. join the namespaces given by path (user first: it decides what the others may do);
  *      a new time namespace is unshared now, owned by the user namespace, and gets its
  *      offsets while nothing is in it yet (the init enters it at its execve)
+ *      then a session keyring of the container's own, unless --no-new-keyring
  *   3. hostname and domainname; with hooks: ask the runtime to run prestart and createRuntime
  *      (our namespaces exist now), and get the state JSON for our own hooks
  *   4. the filesystem, still seeing the host: propagation and self bind of the rootfs, the
  *      config's mounts, /dev, sysctls (before /proc/sys turns read-only), masked and read-only
- *      paths, createContainer hooks (still seeing the host), then pivot_root, read-only root
+ *      paths, createContainer hooks (still seeing the host), then pivot_root (or, with
+ *      --no-pivot, MS_MOVE onto / and chroot), read-only root
  *   5. with process.terminal: a pty from the container's own devpts (opened after pivot_root,
  *      checked by fd to be devpts), the master sent to the runtime for --console-socket
  *   6. process attributes: rlimits .. user .. capabilities .. no_new_privs (process-attrs.h)
@@ -26,10 +28,12 @@
 #include <linux/magic.h>
 #include <sys/stat.h>
 #include <grp.h>
+#include <linux/keyctl.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "basic/chase.h"
@@ -138,7 +142,8 @@ static int setup_filesystem(const rq_init_ctx *c, const char *state, rq_error **
                                                        s->linux_->n_readonly_paths, reterr)) < 0))
                 return k;
         if ((k = rq_hooks_run(s, RQ_HOOK_CREATE_CONTAINER, state, reterr)) < 0 ||
-            (k = rq_pivot_root(c->rootfs, reterr)) < 0)
+            (k = c->no_pivot ? rq_pivot_move_root(c->rootfs, reterr)
+                             : rq_pivot_root(c->rootfs, reterr)) < 0)
                 return k;
         return rq_pivot_finish(s, reterr);
 }
@@ -246,6 +251,33 @@ static int new_time_namespace(const rq_init_ctx *c, rq_error **reterr)
         return rq_timens_create(proc, c->spec->linux_, reterr);
 }
 
+/* A session keyring of the container's own (as runc): keys the runtime's caller holds in its
+ * session keyring are not the container's. Searchable by the container's root: "other" in a
+ * user namespace (the keyring's uid is one outside it), "user" otherwise. */
+#define KEY_USR_SEARCH 0x00080000u /* keyutils.h's names: the uapi has none */
+#define KEY_OTH_SEARCH 0x00000008u
+
+static int join_session_keyring(const char *name, bool userns, rq_error **reterr)
+{
+        long id = syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, name);
+        if (id < 0 && errno == ENOSYS)
+                return 0; /* a kernel without keys: nothing to keep from the container */
+        if (id < 0)
+                return rq_error_set(reterr, errno, "join the session keyring %s", name);
+        char desc[512];
+        long n = syscall(SYS_keyctl, KEYCTL_DESCRIBE, id, desc, sizeof(desc));
+        unsigned perm;
+        /* "type;uid;gid;perm;description" */
+        if (n < 0 || (size_t)n > sizeof(desc) ||
+            sscanf(desc, "%*[^;];%*[^;];%*[^;];%x;", &perm) != 1)
+                return rq_error_set(reterr, n < 0 ? errno : EBADMSG,
+                                    "read the permissions of the session keyring %s", name);
+        perm |= userns ? KEY_OTH_SEARCH : KEY_USR_SEARCH;
+        if (syscall(SYS_keyctl, KEYCTL_SETPERM, id, perm) < 0)
+                return rq_error_set(reterr, errno, "make the session keyring %s searchable", name);
+        return 0;
+}
+
 static int setup(const rq_init_ctx *c, rq_error **reterr)
 {
         const rq_spec *s = c->spec;
@@ -263,6 +295,10 @@ static int setup(const rq_init_ctx *c, rq_error **reterr)
         }
         if ((k = join_namespaces(s, reterr)) < 0 ||
             (c->timens_created && (k = new_time_namespace(c, reterr)) < 0) ||
+            (c->session_keyring &&
+             (k = join_session_keyring(c->session_keyring,
+                                       rq_spec_namespace_find(s, RQ_NS_USER) != NULL, reterr)) <
+                     0) ||
             (k = rq_hostname_apply(s, reterr)) < 0)
                 return k;
         if (rq_init_wants_hooks(s) &&

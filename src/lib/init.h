@@ -20,6 +20,8 @@ typedef struct rq_init_ctx {
         const rq_seccomp_prog *seccomp; /* compiled by the parent, or NULL */
         int exec_fifo_fd; /* O_RDWR fd of the exec fifo (create), or -1 (run) */
         unsigned preserve_fds; /* fds 3 .. 3+n-1 stay open, without close-on-exec */
+        bool no_pivot; /* MS_MOVE + chroot instead of pivot_root */
+        const char *session_keyring; /* join (or make) this session keyring, or NULL */
 } rq_init_ctx;
 
 /* execve through the container's PATH from env (execvpe would search the runtime's own); with

@@ -114,6 +114,8 @@ int rq_spawn(const rq_spawn_opts *o, pid_t *ret_pid, rq_error **reterr)
                         .seccomp = seccomp,
                         .exec_fifo_fd = exec_fifo_fd,
                         .preserve_fds = o->preserve_fds,
+                        .no_pivot = o->no_pivot,
+                        .session_keyring = o->session_keyring,
                 };
                 rq_init_run(&c);
         }

@@ -21,7 +21,7 @@ typedef struct create_args {
         const char *pid_file;
         const char *console_socket;
         unsigned preserve_fds;
-        bool detach, keep;
+        bool detach, keep, no_pivot, no_new_keyring;
 } create_args;
 
 static void help(bool run)
@@ -34,7 +34,10 @@ static void help(bool run)
                "  --preserve-fds N        pass fds 3 .. 3+N-1 into the container\n"
                "  --console-socket PATH   with process.terminal: send the pty master to the\n"
                "                          unix socket PATH (SCM_RIGHTS, as runc)\n"
-               "  --no-new-keyring        accepted: no session keyring is made anyway\n"
+               "  --no-new-keyring        keep the caller's session keyring (default: a new\n"
+               "                          one named _ses.<container-id>)\n"
+               "  --no-pivot              MS_MOVE the rootfs onto / and chroot instead of\n"
+               "                          pivot_root (for a rootfs on ramfs; less secure)\n"
                "%s",
                run ? "run" : "create",
                run ? "Create a container and start its program; wait for it to exit and delete "
@@ -54,6 +57,7 @@ static int parse(bool run, int argc, char **argv, create_args *a, const char **r
                 { "console-socket", required_argument, NULL, 'c' },
                 { "preserve-fds", required_argument, NULL, 'F' },
                 { "no-new-keyring", no_argument, NULL, 'k' },
+                { "no-pivot", no_argument, NULL, 'P' },
                 { "detach", no_argument, NULL, 'd' },
                 { "keep", no_argument, NULL, 'K' },
                 { "help", no_argument, NULL, 'h' },
@@ -81,6 +85,10 @@ static int parse(bool run, int argc, char **argv, create_args *a, const char **r
                                        -1;
                         break;
                 case 'k':
+                        a->no_new_keyring = true;
+                        break;
+                case 'P':
+                        a->no_pivot = true;
                         break;
                 case 'd':
                 case 'K':
@@ -128,7 +136,9 @@ static int create_or_run(const runtime_globals *g, bool run, int argc, char **ar
                              .pid_file = a.pid_file,
                              .console_socket = a.console_socket,
                              .preserve_fds = a.preserve_fds,
-                             .start = run };
+                             .start = run,
+                             .no_pivot = a.no_pivot,
+                             .no_new_keyring = a.no_new_keyring };
         pid_t pid;
         if (rq_container_create(root, &o, &pid, &e) < 0)
                 return runtime_fail(e);

@@ -219,3 +219,36 @@ idmap_shows_root() {
 	[ "$status" -ne 0 ]
 	[[ "$output" == *"needs uidMappings and gidMappings, or a user namespace"* ]]
 }
+
+# ---- --no-pivot, --no-new-keyring --------------------------------------------------------
+
+@test "--no-pivot: the container runs in its rootfs and cannot see the host's root, as with runc" {
+	touch "$B/bundle-marker"
+	set_config '.process.args = ["sh", "-c", "echo $(ls /) / $(ls /..); stat -c %i / /..; awk \"\\$5 == \\\"/\\\"\" /proc/self/mountinfo | wc -l"]'
+	run --separate-stderr "$RT" --root "$ROOT" run --no-pivot -b "$B" np1
+	[ "$status" -eq 0 ]
+	local ours=$output
+	[[ "$output" != *bundle-marker* && "$output" != *config.json* ]]
+	local image
+	image=$(echo $(ls "$B/rootfs"))
+	[ "${lines[0]}" = "$image / $image" ]
+	[ "${lines[1]}" = "${lines[2]}" ]
+	[ "${lines[3]}" = 1 ]
+	run --separate-stderr runc --root "$RUNC_ROOT" run --no-pivot -b "$B" np1
+	[ "$status" -eq 0 ]
+	[ "$ours" = "$output" ] || { echo "$ours"; echo "$output"; false; }
+}
+
+@test "session keyring: a new one named _ses.ID by default, the caller's with --no-new-keyring, as runc" {
+	set_config '.linux.maskedPaths -= ["/proc/keys"] | .process.args = ["sh", "-c", "grep -c _ses.k1 /proc/keys || true"]'
+	run --separate-stderr "$RT" --root "$ROOT" run -b "$B" k1
+	[ "$status" -eq 0 ]
+	[ "$output" = 1 ]
+	run --separate-stderr "$RT" --root "$ROOT" run --no-new-keyring -b "$B" k1
+	[ "$status" -eq 0 ]
+	[ "$output" = 0 ]
+	run --separate-stderr runc --root "$RUNC_ROOT" run -b "$B" k1
+	[ "$output" = 1 ]
+	run --separate-stderr runc --root "$RUNC_ROOT" run --no-new-keyring -b "$B" k1
+	[ "$output" = 0 ]
+}
