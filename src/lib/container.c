@@ -21,6 +21,7 @@
 #include "lib/cgroup.h"
 #include "lib/hooks.h"
 #include "lib/log.h"
+#include "lib/lsm.h"
 #include "lib/ns.h"
 #include "lib/spawn.h"
 #include "lib/spec.h"
@@ -53,21 +54,20 @@ static int write_pid_file(const char *path, pid_t pid, rq_error **reterr)
 static int check_supported(const rq_spec *spec, rq_error **reterr)
 {
         const rq_spec_linux *l = spec->linux_;
-        const char *field = spec->process && spec->process->apparmor_profile
-                                    ? "process.apparmorProfile"
-                            : spec->process && spec->process->selinux_label ? "process.selinuxLabel"
-                            : !l                                            ? NULL
-                            : l->mount_label                                ? "linux.mountLabel"
-                            : l->intel_rdt                                  ? "linux.intelRdt"
-                            : l->memory_policy                              ? "linux.memoryPolicy"
-                            : l->n_net_devices                              ? "linux.netDevices"
-                                                                            : NULL;
+        const char *field = !l                 ? NULL
+                            : l->intel_rdt     ? "linux.intelRdt"
+                            : l->memory_policy ? "linux.memoryPolicy"
+                            : l->n_net_devices ? "linux.netDevices"
+                                               : NULL;
         if (field)
                 return rq_error_set_plain(reterr, EOPNOTSUPP,
                                           "%s: set in config.json, but not applied by this "
                                           "version of rongqi-runtime; remove it to run the "
                                           "container without it",
                                           field);
+        int k = rq_lsm_check(spec, reterr);
+        if (k < 0)
+                return k;
         if (geteuid() != 0 && spec->linux_ && spec->linux_->resources)
                 rq_warn("linux.resources: not applied: this version manages cgroups only when "
                         "run as root");

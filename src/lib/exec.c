@@ -18,6 +18,7 @@
 #include "lib/cgroup.h"
 #include "lib/container.h"
 #include "lib/init.h"
+#include "lib/lsm.h"
 #include "lib/ns.h"
 #include "lib/nsjoin.h"
 #include "lib/process-attrs.h"
@@ -143,7 +144,8 @@ static _Noreturn void exec_child(const rq_spec *spec, const rq_seccomp_prog *sec
         const rq_spec_process *p = spec->process;
         int k;
         int keep[] = { sock };
-        if ((k = rq_process_attrs_apply(p, spec->linux_, &e)) < 0 ||
+        if ((k = rq_lsm_apply_exec(p, &e)) < 0 ||
+            (k = rq_process_attrs_apply(p, spec->linux_, &e)) < 0 ||
             (chdir(p->cwd) < 0 && (k = rq_error_set(&e, errno, "process.cwd: chdir %s", p->cwd))) ||
             (k = rq_init_close_fds(preserve, keep, 1, &e)) < 0 ||
             ((k = rq_exec_program(p->args, p->env, true)) < 0 &&
@@ -248,8 +250,9 @@ int rq_container_exec(int root_fd, const rq_exec_opts *o, int *ret_status, rq_er
         _cleanup_free_ char *cgroup = st.cgroup_path ? strdup(st.cgroup_path) : NULL;
         k = build_spec(&st, o, &spec, reterr);
         rq_state_done(&st);
-        if (k < 0 || (spec->linux_ && spec->linux_->seccomp &&
-                      (k = rq_seccomp_compile(spec->linux_->seccomp, &seccomp, reterr)) < 0))
+        if (k < 0 || (k = rq_lsm_check(spec, reterr)) < 0 ||
+            (spec->linux_ && spec->linux_->seccomp &&
+             (k = rq_seccomp_compile(spec->linux_->seccomp, &seccomp, reterr)) < 0))
                 return k;
         /* Until the exec, the processes in the container are this binary: not dumpable, so
          * nothing there can open /proc/PID/exe or attach to them. */

@@ -15,7 +15,8 @@
  *      --no-pivot, MS_MOVE onto / and chroot), read-only root
  *   5. with process.terminal: a pty from the container's own devpts (opened after pivot_root,
  *      checked by fd to be devpts), the master sent to the runtime for --console-socket
- *   6. process attributes: rlimits .. user .. capabilities .. no_new_privs (process-attrs.h)
+ *   6. the AppArmor profile / SELinux label for the exec (lsm.h), then process attributes:
+ *      rlimits .. user .. capabilities .. no_new_privs (process-attrs.h)
  *   7. working directory, no fd but the sync socket left open, the pty slave as stdio
  *   8. check that process.args[0] can be found (so `create` reports it), tell the parent we are
  *      ready; with an exec fifo (create), block reading it until `start` writes a byte; then
@@ -42,6 +43,7 @@
 #include "basic/string-util.h"
 #include "lib/dev.h"
 #include "lib/hooks.h"
+#include "lib/lsm.h"
 #include "lib/mount.h"
 #include "lib/ns.h"
 #include "lib/pivot.h"
@@ -310,7 +312,9 @@ static int setup(const rq_init_ctx *c, rq_error **reterr)
         _cleanup_close_ int slave = -EBADF;
         if (s->process->terminal && (slave = open_terminal(c, reterr)) < 0)
                 return slave;
-        if ((k = rq_process_attrs_apply(s->process, s->linux_, reterr)) < 0)
+        /* Before no_new_privs, which limits what a profile change at exec may do. */
+        if ((k = rq_lsm_apply_exec(s->process, reterr)) < 0 ||
+            (k = rq_process_attrs_apply(s->process, s->linux_, reterr)) < 0)
                 return k;
         if (chdir(s->process->cwd) < 0)
                 return rq_error_set(reterr, errno, "process.cwd: chdir %s", s->process->cwd);

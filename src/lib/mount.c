@@ -18,6 +18,7 @@
 #include "basic/string-util.h"
 #include "lib/copy-tree.h"
 #include "lib/idmount.h"
+#include "lib/lsm.h"
 
 /* Flags that a bind mount takes only through a remount. */
 #define REMOUNT_FLAGS                                                                              \
@@ -135,7 +136,7 @@ static int copy_up(const rq_rootfs *r, const char *what, const char *dest, int u
 }
 
 int rq_mount_apply(const rq_rootfs *r, const rq_spec_mount *m, size_t index, int premade,
-                   rq_error **reterr)
+                   const char *mount_label, rq_error **reterr)
 {
         char what[320];
         snprintf(what, sizeof(what), "mounts[%zu] (%s)", index, m->destination);
@@ -188,8 +189,14 @@ int rq_mount_apply(const rq_rootfs *r, const rq_spec_mount *m, size_t index, int
                 fd_reopen_proc_path(target, to);
                 unsigned long flags = o->flags & ~(MS_REMOUNT | MS_BIND | MS_REC);
                 /* With tmpcopyup the tmpfs is filled first and made read-only afterwards. */
+                char labelled[4096];
+                const char *data;
+                if (rq_lsm_mount_data(type, o->data, mount_label, labelled, sizeof(labelled),
+                                      &data) < 0)
+                        return rq_error_invalid(reterr, "%s: options and linux.mountLabel too long",
+                                                what);
                 if (mount(m->source ? m->source : type, to, type,
-                          copyup ? flags & ~MS_RDONLY : flags, o->data) < 0) {
+                          copyup ? flags & ~MS_RDONLY : flags, data) < 0) {
                         int err = errno;
                         rq_error_set(reterr, err, "%s: mount %s", what, type);
                         if (err == ENODEV)
@@ -209,7 +216,8 @@ int rq_mount_apply(const rq_rootfs *r, const rq_spec_mount *m, size_t index, int
 int rq_mount_apply_all(const rq_rootfs *r, const rq_spec *s, const int *premade, rq_error **reterr)
 {
         for (size_t i = 0; i < s->n_mounts; i++) {
-                int k = rq_mount_apply(r, &s->mounts[i], i, premade ? premade[i] : -EBADF, reterr);
+                int k = rq_mount_apply(r, &s->mounts[i], i, premade ? premade[i] : -EBADF,
+                                       s->linux_ ? s->linux_->mount_label : NULL, reterr);
                 if (k < 0)
                         return k;
         }

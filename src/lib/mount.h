@@ -17,9 +17,9 @@
 
 /* Apply mounts[index] of the spec. Errors name "mounts[index] (DESTINATION)". premade: the
  * detached, id-mapped tree of an id-mapped mount (idmount.h), attached with move_mount(2);
- * -EBADF for any other mount. */
+ * -EBADF for any other mount. mount_label: linux.mountLabel, or NULL (lsm.h). */
 int rq_mount_apply(const rq_rootfs *r, const rq_spec_mount *m, size_t index, int premade,
-                   rq_error **reterr);
+                   const char *mount_label, rq_error **reterr);
 /* Every mounts[] entry in order; premade is NULL or has one entry per mount. */
 int rq_mount_apply_all(const rq_rootfs *r, const rq_spec *s, const int *premade, rq_error **reterr);
 /* linux.maskedPaths: a directory gets an empty read-only tmpfs, anything else the host's
