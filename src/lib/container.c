@@ -23,6 +23,7 @@
 #include "lib/fdpass.h"
 #include "lib/hooks.h"
 #include "lib/log.h"
+#include "lib/lsm.h"
 #include "lib/ns.h"
 #include "lib/process-attrs.h"
 #include "lib/spawn.h"
@@ -56,22 +57,20 @@ static int write_pid_file(const char *path, pid_t pid, rq_error **reterr)
 static int check_supported(const rq_spec *spec, rq_error **reterr)
 {
         const rq_spec_linux *l = spec->linux_;
-        const char *field = spec->process && spec->process->apparmor_profile
-                                    ? "process.apparmorProfile"
-                            : spec->process && spec->process->selinux_label ? "process.selinuxLabel"
-                            : !l                                            ? NULL
-                            : l->mount_label                                ? "linux.mountLabel"
-                            : l->time_offsets                               ? "linux.timeOffsets"
-                            : l->intel_rdt                                  ? "linux.intelRdt"
-                            : l->memory_policy                              ? "linux.memoryPolicy"
-                            : l->n_net_devices                              ? "linux.netDevices"
-                                                                            : NULL;
+        const char *field = !l                 ? NULL
+                            : l->intel_rdt     ? "linux.intelRdt"
+                            : l->memory_policy ? "linux.memoryPolicy"
+                            : l->n_net_devices ? "linux.netDevices"
+                                               : NULL;
         if (field)
                 return rq_error_set_plain(reterr, EOPNOTSUPP,
                                           "%s: set in config.json, but not applied by this "
                                           "version of rongqi-runtime; remove it to run the "
                                           "container without it",
                                           field);
+        int k = rq_lsm_check(spec, reterr);
+        if (k < 0)
+                return k;
         return 0;
 }
 
@@ -229,6 +228,9 @@ int rq_container_create(int root_fd, const rq_create_opts *o, pid_t *ret_pid, rq
         if ((k = create_cgroup(spec, o->id, &cg, &cgroup_path, reterr)) < 0)
                 goto fail;
         st.cgroup_path = cgroup_path;
+        /* runc's name: an exec'd process could join it by name. */
+        char keyring[320];
+        snprintf(keyring, sizeof(keyring), "_ses.%s", o->id);
         if ((k = rq_state_write(dir, &st, reterr)) < 0 ||
             (k = rq_spawn(
                      &(rq_spawn_opts){ .spec = spec,
@@ -239,6 +241,8 @@ int rq_container_create(int root_fd, const rq_create_opts *o, pid_t *ret_pid, rq
                                        .console_rows = o->console_rows,
                                        .console_cols = o->console_cols,
                                        .preserve_fds = o->preserve_fds,
+                                       .no_pivot = o->no_pivot,
+                                       .session_keyring = o->no_new_keyring ? NULL : keyring,
                                        .cgroup = cgroup_path ? &cg : NULL,
                                        .hooks = run_create_hooks,
                                        .userdata = &(create_hooks){ .spec = spec, .state = &st } },

@@ -30,6 +30,8 @@ typedef struct rq_create_opts {
         unsigned preserve_fds; /* --preserve-fds */
         bool start; /* run: no exec fifo, the program starts at once */
         bool exe_guard; /* may re-execute this process from a sealed copy (exe-guard.h) */
+        bool no_pivot; /* --no-pivot: MS_MOVE + chroot instead of pivot_root (pivot.h) */
+        bool no_new_keyring; /* --no-new-keyring: keep the caller's session keyring */
 } rq_create_opts;
 
 int rq_container_create(int root_fd, const rq_create_opts *o, pid_t *ret_pid, rq_error **reterr);

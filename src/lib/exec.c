@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <jansson.h>
 #include <linux/capability.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +24,8 @@
 #include "lib/fdpass.h"
 #include "lib/foreground.h"
 #include "lib/init.h"
+#include "lib/lsm.h"
+#include "lib/ns.h"
 #include "lib/nsjoin.h"
 #include "lib/process-attrs.h"
 #include "lib/seccomp.h"
@@ -172,7 +175,7 @@ static _Noreturn void exec_child(const exec_ctx *x)
         /* The pty before the user switch: the container's devpts is root's to open from. */
         int slave = p->terminal ? rq_pty_open_in_container(x->sock, x->rows, x->cols, &e) : -EBADF;
         int keep[] = { x->sock, slave };
-        if ((p->terminal && (k = slave) < 0) ||
+        if ((p->terminal && (k = slave) < 0) || (k = rq_lsm_apply_exec(p, &e)) < 0 ||
             (k = rq_process_attrs_apply(p, x->spec->linux_, &e)) < 0 ||
             (chdir(p->cwd) < 0 && (k = rq_error_set(&e, errno, "process.cwd: chdir %s", p->cwd))) ||
             (k = rq_init_close_fds(x->preserve, keep, p->terminal ? 2 : 1, &e)) < 0 ||
@@ -198,6 +201,22 @@ static _Noreturn void joiner_fail(int sock, rq_error *e)
         _exit(1);
 }
 
+/* The init's time namespace for children when it differs from ours: the one its program runs
+ * in (timens.h). Joining the init's namespaces finds it only once the init has exec'd; a
+ * `created` container's init still runs in the host's. *ret stays -EBADF otherwise. */
+static int open_time_for_children(pid_t init, int *ret, rq_error **reterr)
+{
+        uint64_t theirs = 0, ours = 0;
+        if (!rq_ns_supported(RQ_NS_TIME) || rq_ns_inode(init, RQ_NS_TIME, true, &theirs) < 0 ||
+            rq_ns_inode(0, RQ_NS_TIME, false, &ours) < 0 || theirs == ours)
+                return 0;
+        int fd = rq_ns_open(init, RQ_NS_TIME, true, reterr);
+        if (fd < 0)
+                return fd;
+        *ret = fd;
+        return 0;
+}
+
 /* The joiner: enter the namespaces, fork the process, report it, wait for it. */
 static _Noreturn void joiner(const exec_ctx *x)
 {
@@ -210,7 +229,11 @@ static _Noreturn void joiner(const exec_ctx *x)
                 .target = x->init, .all = true, .root = true, .preserve_credentials = true
         };
         _cleanup_nsjoin_ rq_nsjoin j = RQ_NSJOIN_INIT;
-        if (rq_nsjoin_prepare(&req, &j, &e) < 0 || rq_nsjoin_enter(&j, &e) < 0) {
+        _cleanup_close_ int timens = -EBADF;
+        if (open_time_for_children(x->init, &timens, &e) < 0 ||
+            rq_nsjoin_prepare(&req, &j, &e) < 0 || rq_nsjoin_enter(&j, &e) < 0 ||
+            (timens >= 0 && setns(timens, CLONE_NEWTIME) < 0 &&
+             rq_error_set(&e, errno, "enter the time namespace of the container") < 0)) {
                 rq_error_wrap(&e, "join the container's namespaces");
                 joiner_fail(x->sock, e);
         }
@@ -341,8 +364,9 @@ int rq_container_exec(int root_fd, const rq_exec_opts *o, int *ret_status, rq_er
         bool config_ptrace = false;
         k = build_spec(&st, o, &spec, &config_ptrace, reterr);
         rq_state_done(&st);
-        if (k < 0 || (k = rq_terminal_check(spec->process->terminal, o->console_socket, !o->detach,
-                                            reterr)) < 0)
+        if (k < 0 || (k = rq_lsm_check(spec, reterr)) < 0 ||
+            (k = rq_terminal_check(spec->process->terminal, o->console_socket, !o->detach,
+                                   reterr)) < 0)
                 return k;
         rq_caps_ambient_warn(spec->process->capabilities);
         /* Before anything exists: the command starts again from the sealed copy. The

@@ -3,15 +3,20 @@
  *   1. wait for the parent to write the id maps (a new user namespace starts unmapped) and to
  *      put us in our cgroup (before we run anything), then, in a new user namespace, become
  *      root in it: files and mounts made during setup must have mapped owners
- *   2. join the namespaces given by path (user first: it decides what the others may do)
+ *   2. join the namespaces given by path (user first: it decides what the others may do);
+ *      a new time namespace is unshared now, owned by the user namespace, and gets its
+ *      offsets while nothing is in it yet (the init enters it at its execve)
+ *      then a session keyring of the container's own, unless --no-new-keyring
  *   3. hostname and domainname; with hooks: ask the runtime to run prestart and createRuntime
  *      (our namespaces exist now), and get the state JSON for our own hooks
  *   4. the filesystem, still seeing the host: propagation and self bind of the rootfs, the
  *      config's mounts, /dev, sysctls (before /proc/sys turns read-only), masked and read-only
- *      paths, createContainer hooks (still seeing the host), then pivot_root, read-only root
+ *      paths, createContainer hooks (still seeing the host), then pivot_root (or, with
+ *      --no-pivot, MS_MOVE onto / and chroot), read-only root
  *   5. with process.terminal: a pty from the container's own devpts (opened after pivot_root,
  *      checked by fd to be devpts), the master sent to the runtime for --console-socket
- *   6. process attributes: rlimits .. user .. capabilities .. no_new_privs (process-attrs.h)
+ *   6. the AppArmor profile / SELinux label for the exec (lsm.h), then process attributes:
+ *      rlimits .. user .. capabilities .. no_new_privs (process-attrs.h)
  *   7. working directory, no fd but the sync socket left open, the pty slave as stdio
  *   8. check that process.args[0] can be found (so `create` reports it), tell the parent we are
  *      ready; with an exec fifo (create), block reading it until `start` writes a byte; then
@@ -22,11 +27,14 @@
 
 #include <fcntl.h>
 #include <grp.h>
+#include <linux/keyctl.h>
+#include <linux/magic.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "basic/fd-util.h"
@@ -34,6 +42,7 @@
 #include "basic/string-util.h"
 #include "lib/dev.h"
 #include "lib/hooks.h"
+#include "lib/lsm.h"
 #include "lib/mount.h"
 #include "lib/ns.h"
 #include "lib/pivot.h"
@@ -42,6 +51,7 @@
 #include "lib/sync.h"
 #include "lib/sysctl.h"
 #include "lib/terminal.h"
+#include "lib/timens.h"
 
 static int join_namespaces(const rq_spec *s, bool userns_joined, rq_error **reterr)
 {
@@ -116,7 +126,7 @@ static int setup_filesystem(const rq_init_ctx *c, const char *state, rq_error **
         /* Opened after the self bind: everything is mounted on the new root, not under it. */
         _cleanup_(rq_rootfs_done) rq_rootfs r = RQ_ROOTFS_NULL;
         if ((k = rq_rootfs_open(c->rootfs, &r, reterr)) < 0 ||
-            (k = rq_mount_apply_all(&r, s, reterr)) < 0 ||
+            (k = rq_mount_apply_all(&r, s, c->idmount_fds, reterr)) < 0 ||
             (k = rq_dev_setup(&r, s->linux_,
                               c->userns_created || c->userns_joined ? RQ_DEV_BIND : RQ_DEV_MKNOD,
                               reterr)) < 0)
@@ -134,7 +144,8 @@ static int setup_filesystem(const rq_init_ctx *c, const char *state, rq_error **
                                                        s->linux_->n_readonly_paths, reterr)) < 0))
                 return k;
         if ((k = rq_hooks_run(s, RQ_HOOK_CREATE_CONTAINER, state, reterr)) < 0 ||
-            (k = rq_pivot_root(c->rootfs, reterr)) < 0)
+            (k = c->no_pivot ? rq_pivot_move_root(c->rootfs, reterr)
+                             : rq_pivot_root(c->rootfs, reterr)) < 0)
                 return k;
         return rq_pivot_finish(s, reterr);
 }
@@ -204,6 +215,54 @@ static int open_terminal(const rq_init_ctx *c, rq_error **reterr)
         return rq_pty_open_in_container(c->sync_fd, rows, cols, reterr);
 }
 
+/* The host's procfs, as the init sees it before pivot_root, checked by fd. */
+static int open_host_proc(rq_error **reterr)
+{
+        int fd = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return rq_error_set(reterr, errno, "open /proc");
+        if (fd_verify_kind(fd, S_IFDIR, PROC_SUPER_MAGIC) < 0) {
+                close(fd);
+                return rq_error_set_plain(reterr, EXDEV, "/proc is not a procfs: refused");
+        }
+        return fd;
+}
+
+static int new_time_namespace(const rq_init_ctx *c, rq_error **reterr)
+{
+        _cleanup_close_ int proc = open_host_proc(reterr);
+        if (proc < 0)
+                return proc;
+        return rq_timens_create(proc, c->spec->linux_, reterr);
+}
+
+/* A session keyring of the container's own (as runc): keys the runtime's caller holds in its
+ * session keyring are not the container's. Searchable by the container's root: "other" in a
+ * user namespace (the keyring's uid is one outside it), "user" otherwise. */
+#define KEY_USR_SEARCH 0x00080000u /* keyutils.h's names: the uapi has none */
+#define KEY_OTH_SEARCH 0x00000008u
+
+static int join_session_keyring(const char *name, bool userns, rq_error **reterr)
+{
+        long id = syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, name);
+        if (id < 0 && errno == ENOSYS)
+                return 0; /* a kernel without keys: nothing to keep from the container */
+        if (id < 0)
+                return rq_error_set(reterr, errno, "join the session keyring %s", name);
+        char desc[512];
+        long n = syscall(SYS_keyctl, KEYCTL_DESCRIBE, id, desc, sizeof(desc));
+        unsigned perm;
+        /* "type;uid;gid;perm;description" */
+        if (n < 0 || (size_t)n > sizeof(desc) ||
+            sscanf(desc, "%*[^;];%*[^;];%*[^;];%x;", &perm) != 1)
+                return rq_error_set(reterr, n < 0 ? errno : EBADMSG,
+                                    "read the permissions of the session keyring %s", name);
+        perm |= userns ? KEY_OTH_SEARCH : KEY_USR_SEARCH;
+        if (syscall(SYS_keyctl, KEYCTL_SETPERM, id, perm) < 0)
+                return rq_error_set(reterr, errno, "make the session keyring %s searchable", name);
+        return 0;
+}
+
 static int setup(const rq_init_ctx *c, rq_error **reterr)
 {
         const rq_spec *s = c->spec;
@@ -223,6 +282,11 @@ static int setup(const rq_init_ctx *c, rq_error **reterr)
                                              "container id 0");
         }
         if ((k = join_namespaces(s, c->userns_joined, reterr)) < 0 ||
+            (c->timens_created && (k = new_time_namespace(c, reterr)) < 0) ||
+            (c->session_keyring &&
+             (k = join_session_keyring(c->session_keyring,
+                                       rq_spec_namespace_find(s, RQ_NS_USER) != NULL, reterr)) <
+                     0) ||
             (k = rq_hostname_apply(s, reterr)) < 0)
                 return k;
         if (rq_init_wants_hooks(s) &&
@@ -234,7 +298,9 @@ static int setup(const rq_init_ctx *c, rq_error **reterr)
         _cleanup_close_ int slave = -EBADF;
         if (s->process->terminal && (slave = open_terminal(c, reterr)) < 0)
                 return slave;
-        if ((k = rq_process_attrs_apply(s->process, s->linux_, reterr)) < 0)
+        /* Before no_new_privs, which limits what a profile change at exec may do. */
+        if ((k = rq_lsm_apply_exec(s->process, reterr)) < 0 ||
+            (k = rq_process_attrs_apply(s->process, s->linux_, reterr)) < 0)
                 return k;
         if (chdir(s->process->cwd) < 0)
                 return rq_error_set(reterr, errno, "process.cwd: chdir %s", s->process->cwd);

@@ -16,11 +16,15 @@ typedef struct rq_init_ctx {
         int sync_fd; /* the child's end of the sync socketpair */
         bool userns_created; /* the parent writes the id maps: wait for it */
         bool userns_joined; /* cloned inside linux.namespaces' user path: do not join it again */
+        bool timens_created; /* unshare a time namespace and write its offsets */
         bool wait_for_parent; /* the parent writes id maps or joins us to a cgroup first */
+        const int *idmount_fds; /* per mount: its id-mapped tree (idmount.h), or NULL */
         const rq_seccomp_prog *seccomp; /* compiled by the parent, or NULL */
         int exec_fifo_fd; /* O_RDWR fd of the exec fifo (create), or -1 (run) */
         unsigned preserve_fds; /* fds 3 .. 3+n-1 stay open, without close-on-exec */
         uint16_t console_rows, console_cols; /* pty size overriding process.consoleSize, or 0 */
+        bool no_pivot; /* MS_MOVE + chroot instead of pivot_root */
+        const char *session_keyring; /* join (or make) this session keyring, or NULL */
 } rq_init_ctx;
 
 /* execve through the container's PATH from env (execvpe would search the runtime's own); with

@@ -16,6 +16,9 @@
 #include "basic/chase.h"
 #include "basic/macro.h"
 #include "basic/string-util.h"
+#include "lib/copy-tree.h"
+#include "lib/idmount.h"
+#include "lib/lsm.h"
 
 /* Flags that a bind mount takes only through a remount. */
 #define REMOUNT_FLAGS                                                                              \
@@ -112,21 +115,52 @@ static int finish_mount(const rq_rootfs *r, const char *what, const char *dest,
         return 0;
 }
 
-int rq_mount_apply(const rq_rootfs *r, const rq_spec_mount *m, size_t index, rq_error **reterr)
+/* tmpcopyup: what the new tmpfs covers (under_fd, opened before the mount) is copied into it,
+ * by fds only; then the read-only flag, if asked, is set. */
+static int copy_up(const rq_rootfs *r, const char *what, const char *dest, int under_fd,
+                   unsigned long flags, const char *data, rq_error **reterr)
+{
+        _cleanup_close_ int top = -EBADF;
+        int k = rq_rootfs_resolve(r, what, dest, O_PATH | O_DIRECTORY, 0, &top, reterr);
+        if (k < 0)
+                return k;
+        char w[400];
+        snprintf(w, sizeof(w), "%s: tmpcopyup", what);
+        if ((k = rq_copy_tree(under_fd, top, w, reterr)) < 0)
+                return k;
+        char p[32];
+        fd_reopen_proc_path(top, p);
+        if ((flags & MS_RDONLY) && mount(NULL, p, NULL, MS_REMOUNT | flags, data) < 0)
+                return rq_error_set(reterr, errno, "%s: remount read-only", what);
+        return 0;
+}
+
+int rq_mount_apply(const rq_rootfs *r, const rq_spec_mount *m, size_t index, int premade,
+                   const char *mount_label, rq_error **reterr)
 {
         char what[320];
         snprintf(what, sizeof(what), "mounts[%zu] (%s)", index, m->destination);
         const rq_mount_options *o = &m->parsed;
-        if (o->idmap != RQ_MOUNT_IDMAP_NONE || (o->extensions & RQ_MOUNT_EXT_TMPCOPYUP))
-                return rq_error_set_plain(reterr, EOPNOTSUPP,
-                                          "%s: the %s option is not supported by this rongqi", what,
-                                          o->idmap != RQ_MOUNT_IDMAP_NONE ? "idmap" : "tmpcopyup");
+        if (rq_idmount_wanted(m) && premade < 0)
+                return rq_error_set_plain(reterr, EINVAL, "%s: the id-mapped mount was not made",
+                                          what);
         bool bind = o->flags & MS_BIND;
         const char *type = m->type && *m->type ? m->type : NULL;
         _cleanup_close_ int target = -EBADF, src = -EBADF;
         int k;
 
-        if (bind) {
+        if (premade >= 0) {
+                struct stat st;
+                if (fstat(premade, &st) < 0)
+                        return rq_error_set(reterr, errno, "%s: stat the id-mapped mount", what);
+                if ((k = open_target(r, what, m->destination, !S_ISDIR(st.st_mode), &target,
+                                     reterr)) < 0)
+                        return k;
+                if (syscall(SYS_move_mount, premade, "", target, "",
+                            MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+                        return rq_error_set(reterr, errno, "%s: attach the id-mapped mount of %s",
+                                            what, m->source);
+        } else if (bind) {
                 if (!m->source)
                         return rq_error_invalid(reterr, "%s: a bind mount needs a source", what);
                 /* The source comes from the bundle, not the image: symlinks there are followed. */
@@ -145,12 +179,24 @@ int rq_mount_apply(const rq_rootfs *r, const rq_spec_mount *m, size_t index, rq_
         } else {
                 if (!type)
                         return rq_error_invalid(reterr, "%s: no type, and not a bind mount", what);
+                bool copyup = o->extensions & RQ_MOUNT_EXT_TMPCOPYUP;
+                if (copyup && !streq(type, "tmpfs"))
+                        return rq_error_invalid(reterr, "%s: tmpcopyup is for tmpfs, not %s", what,
+                                                type);
                 if ((k = open_target(r, what, m->destination, false, &target, reterr)) < 0)
                         return k;
                 char to[32];
                 fd_reopen_proc_path(target, to);
                 unsigned long flags = o->flags & ~(MS_REMOUNT | MS_BIND | MS_REC);
-                if (mount(m->source ? m->source : type, to, type, flags, o->data) < 0) {
+                /* With tmpcopyup the tmpfs is filled first and made read-only afterwards. */
+                char labelled[4096];
+                const char *data;
+                if (rq_lsm_mount_data(type, o->data, mount_label, labelled, sizeof(labelled),
+                                      &data) < 0)
+                        return rq_error_invalid(reterr, "%s: options and linux.mountLabel too long",
+                                                what);
+                if (mount(m->source ? m->source : type, to, type,
+                          copyup ? flags & ~MS_RDONLY : flags, data) < 0) {
                         int err = errno;
                         rq_error_set(reterr, err, "%s: mount %s", what, type);
                         if (err == ENODEV)
@@ -160,14 +206,18 @@ int rq_mount_apply(const rq_rootfs *r, const rq_spec_mount *m, size_t index, rq_
                                               type);
                         return -err;
                 }
+                if (copyup &&
+                    (k = copy_up(r, what, m->destination, target, flags, o->data, reterr)) < 0)
+                        return k;
         }
         return finish_mount(r, what, m->destination, o, bind, reterr);
 }
 
-int rq_mount_apply_all(const rq_rootfs *r, const rq_spec *s, rq_error **reterr)
+int rq_mount_apply_all(const rq_rootfs *r, const rq_spec *s, const int *premade, rq_error **reterr)
 {
         for (size_t i = 0; i < s->n_mounts; i++) {
-                int k = rq_mount_apply(r, &s->mounts[i], i, reterr);
+                int k = rq_mount_apply(r, &s->mounts[i], i, premade ? premade[i] : -EBADF,
+                                       s->linux_ ? s->linux_->mount_label : NULL, reterr);
                 if (k < 0)
                         return k;
         }

@@ -13,30 +13,21 @@
 #include "basic/macro.h"
 #include "basic/string-util.h"
 #include "lib/idmap.h"
+#include "lib/idmount.h"
 #include "lib/init.h"
 #include "lib/ns.h"
 #include "lib/sync.h"
 #include "lib/terminal.h"
-
-static int spec_map(const rq_spec_idmap *m, size_t n, rq_idmap *ret, const char *what,
-                    rq_error **reterr)
-{
-        *ret = (rq_idmap){ 0 };
-        for (size_t i = 0; i < n; i++)
-                if (rq_idmap_add(ret, m[i].container_id, m[i].host_id, m[i].size) < 0)
-                        return rq_error_invalid(reterr, "%s[%zu]: cannot be mapped", what, i);
-        return 0;
-}
 
 /* The parent's part of a new user namespace: its maps, as root writes them. */
 static int write_maps(const rq_spec *s, pid_t pid, rq_error **reterr)
 {
         rq_idmap uids, gids;
         int k;
-        if ((k = spec_map(s->linux_->uid_mappings, s->linux_->n_uid_mappings, &uids,
-                          "linux.uidMappings", reterr)) < 0 ||
-            (k = spec_map(s->linux_->gid_mappings, s->linux_->n_gid_mappings, &gids,
-                          "linux.gidMappings", reterr)) < 0)
+        if ((k = rq_idmap_from_spec(s->linux_->uid_mappings, s->linux_->n_uid_mappings, &uids,
+                                    "linux.uidMappings", reterr)) < 0 ||
+            (k = rq_idmap_from_spec(s->linux_->gid_mappings, s->linux_->n_gid_mappings, &gids,
+                                    "linux.gidMappings", reterr)) < 0)
                 return k;
         bool uid_helper = rq_idmap_needs_helper(RQ_IDMAP_UID, &uids);
         bool gid_helper = rq_idmap_needs_helper(RQ_IDMAP_GID, &gids);
@@ -151,15 +142,26 @@ int rq_spawn(const rq_spawn_opts *o, pid_t *ret_pid, rq_error **reterr)
         if (userns && userns->path &&
             (userns_fd = rq_ns_open_path(userns->path, RQ_NS_USER, reterr)) < 0)
                 return rq_error_wrap(reterr, "linux.namespaces: join user");
+        /* Before the clone, in the host's user namespace (idmount.h); the init inherits them. */
+        int *idmounts = NULL;
+        if ((k = rq_idmount_prepare(spec, &idmounts, reterr)) < 0)
+                return k;
+
         int flags = 0;
         for (int t = 0; t < _RQ_NS_TYPE_MAX; t++) {
                 const rq_spec_namespace *n = rq_spec_namespace_find(spec, (rq_ns_type)t);
                 if (n && !n->path)
                         flags |= rq_ns_info_get((rq_ns_type)t)->clone_flag;
         }
+        /* Not a clone flag: clone(2) reads that bit as part of the exit signal. The init
+         * unshares it (timens.h). */
+        bool new_timens = flags & CLONE_NEWTIME;
+        flags &= ~CLONE_NEWTIME;
         int sv[2];
-        if ((k = rq_sync_pair(sv)) < 0)
+        if ((k = rq_sync_pair(sv)) < 0) {
+                rq_idmount_close(idmounts, spec->n_mounts);
                 return rq_error_set(reterr, k, "create the sync socket");
+        }
         _cleanup_close_ int sock = sv[0];
         _cleanup_close_ int console = -EBADF;
 
@@ -169,12 +171,16 @@ int rq_spawn(const rq_spawn_opts *o, pid_t *ret_pid, rq_error **reterr)
                 .sync_fd = sv[1],
                 .userns_created = flags & CLONE_NEWUSER,
                 .userns_joined = userns_fd >= 0,
+                .timens_created = new_timens,
                 .wait_for_parent = (flags & CLONE_NEWUSER) || o->cgroup,
+                .idmount_fds = idmounts,
                 .seccomp = seccomp,
                 .exec_fifo_fd = exec_fifo_fd,
                 .preserve_fds = o->preserve_fds,
                 .console_rows = o->console_rows,
                 .console_cols = o->console_cols,
+                .no_pivot = o->no_pivot,
+                .session_keyring = o->session_keyring,
         };
         pid_t pid = userns_fd >= 0 ? clone_init_in_userns(userns_fd, userns->path, (unsigned)flags,
                                                           &c, sv[0], reterr)
@@ -188,9 +194,11 @@ int rq_spawn(const rq_spawn_opts *o, pid_t *ret_pid, rq_error **reterr)
                                               "(rongqi-runtime spec --rootless writes such a "
                                               "config)");
                 close(sv[1]);
+                rq_idmount_close(idmounts, spec->n_mounts);
                 return k;
         }
         close(sv[1]);
+        rq_idmount_close(idmounts, spec->n_mounts);
 
         if ((flags & CLONE_NEWUSER) || o->cgroup) {
                 if ((k = rq_sync_expect(sock, RQ_SYNC_CHILD_READY, NULL, NULL, reterr)) < 0 ||

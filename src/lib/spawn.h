@@ -34,6 +34,9 @@ typedef struct rq_spawn_opts {
         uint16_t console_rows, console_cols; /* pty size overriding process.consoleSize, or 0 */
         unsigned preserve_fds; /* fds 3 .. 3+n-1 of the caller go into the container */
         const rq_cgroup *cgroup; /* join the init to it before it runs, or NULL */
+        bool no_pivot; /* MS_MOVE + chroot instead of pivot_root */
+        const char *session_keyring; /* the init joins a session keyring of this name; NULL:
+                                      * it keeps the caller's */
         rq_spawn_hooks_fn hooks; /* NULL: no runtime hooks */
         void *userdata;
 } rq_spawn_opts;

@@ -22,7 +22,7 @@ typedef struct create_args {
         const char *console_socket;
         const char *pidfd_socket;
         unsigned preserve_fds;
-        bool detach, keep;
+        bool detach, keep, no_pivot, no_new_keyring;
 } create_args;
 
 static void help(bool run)
@@ -37,7 +37,10 @@ static void help(bool run)
                "                          unix socket PATH (SCM_RIGHTS, as runc)%s\n"
                "  --pidfd-socket PATH     send a pidfd of the container init to the unix\n"
                "                          socket PATH (SCM_RIGHTS, as runc 1.2)\n"
-               "  --no-new-keyring        accepted: no session keyring is made anyway\n"
+               "  --no-new-keyring        keep the caller's session keyring (default: a new\n"
+               "                          one named _ses.<container-id>)\n"
+               "  --no-pivot              MS_MOVE the rootfs onto / and chroot instead of\n"
+               "                          pivot_root (for a rootfs on ramfs; less secure)\n"
                "%s",
                run ? "run" : "create",
                run ? "Create a container and start its program; wait for it to exit and delete "
@@ -61,6 +64,7 @@ static int parse(bool run, int argc, char **argv, create_args *a, const char **r
                 { "pidfd-socket", required_argument, NULL, 'P' },
                 { "preserve-fds", required_argument, NULL, 'F' },
                 { "no-new-keyring", no_argument, NULL, 'k' },
+                { "no-pivot", no_argument, NULL, 'N' },
                 { "detach", no_argument, NULL, 'd' },
                 { "keep", no_argument, NULL, 'K' },
                 { "help", no_argument, NULL, 'h' },
@@ -91,6 +95,10 @@ static int parse(bool run, int argc, char **argv, create_args *a, const char **r
                                        -1;
                         break;
                 case 'k':
+                        a->no_new_keyring = true;
+                        break;
+                case 'N':
+                        a->no_pivot = true;
                         break;
                 case 'd':
                 case 'K':
@@ -143,7 +151,9 @@ static int create_or_run(const runtime_globals *g, bool run, int argc, char **ar
                              .pidfd_socket = a.pidfd_socket,
                              .preserve_fds = a.preserve_fds,
                              .start = run,
-                             .exe_guard = true };
+                             .exe_guard = true,
+                             .no_pivot = a.no_pivot,
+                             .no_new_keyring = a.no_new_keyring };
         if (foreground && !a.console_socket)
                 (void)rq_foreground_terminal_size(&o.console_rows, &o.console_cols);
         pid_t pid;

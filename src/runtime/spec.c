@@ -73,12 +73,12 @@ int cmd_features(const runtime_globals *g, int argc, char **argv)
                                              "startContainer", "poststart",     "poststop" };
         /* What rq_mount_options_parse() turns into mount flags or propagation. */
         static const char *const mount_options[] = {
-                "async",      "atime",  "bind",     "defaults",    "dev",     "diratime",
-                "dirsync",    "exec",   "lazytime", "mand",        "noatime", "nodev",
-                "nodiratime", "noexec", "nosuid",   "private",     "rbind",   "relatime",
-                "remount",    "ro",     "rprivate", "rshared",     "rslave",  "runbindable",
-                "rw",         "shared", "slave",    "strictatime", "suid",    "sync",
-                "unbindable",
+                "async",    "atime",       "bind",      "defaults",   "dev",      "diratime",
+                "dirsync",  "exec",        "idmap",     "lazytime",   "mand",     "noatime",
+                "nodev",    "nodiratime",  "noexec",    "nosuid",     "private",  "rbind",
+                "relatime", "remount",     "ridmap",    "ro",         "rprivate", "rshared",
+                "rslave",   "runbindable", "rw",        "shared",     "slave",    "strictatime",
+                "suid",     "sync",        "tmpcopyup", "unbindable",
         };
         /* The spec's names, in the order of the namespace table in ns.h. */
         static const char *const spec_ns_names[_RQ_NS_TYPE_MAX] = { "user",  "cgroup",  "ipc",
@@ -88,12 +88,16 @@ int cmd_features(const runtime_globals *g, int argc, char **argv)
         for (int t = 0; t < _RQ_NS_TYPE_MAX; t++)
                 if (rq_ns_supported((rq_ns_type)t))
                         json_array_append_new(ns, json_string(spec_ns_names[t]));
-        json_t *o = json_pack("{s:s, s:s, s:o, s:o, s:{s:o, s:{s:b, s:b, s:b}, s:{s:b}, s:{s:b}}}",
-                              "ociVersionMin", "1.0.0", "ociVersionMax", "1.3.0", "hooks",
-                              string_array(hooks, ELEMENTSOF(hooks)), "mountOptions",
-                              string_array(mount_options, ELEMENTSOF(mount_options)), "linux",
-                              "namespaces", ns, "cgroup", "v1", true, "v2", true, "systemd", false,
-                              "seccomp", "enabled", true, "apparmor", "enabled", false);
+        /* apparmor and selinux: supported (applied where the module is active, lsm.h). */
+        json_t *o = json_pack(
+                "{s:s, s:s, s:o, s:o, s:{s:o, s:{s:b, s:b, s:b}, s:{s:b}, s:{s:b}, s:{s:b}, "
+                "s:{s:{s:b}}}}",
+                "ociVersionMin", "1.0.0", "ociVersionMax", "1.3.0", "hooks",
+                string_array(hooks, ELEMENTSOF(hooks)), "mountOptions",
+                string_array(mount_options, ELEMENTSOF(mount_options)), "linux", "namespaces", ns,
+                "cgroup", "v1", true, "v2", true, "systemd", false, "seccomp", "enabled", true,
+                "apparmor", "enabled", true, "selinux", "enabled", true, "mountExtensions", "idmap",
+                "enabled", true);
         if (!o)
                 return 1;
         char *text = json_dumps(o, JSON_INDENT(4) | JSON_PRESERVE_ORDER);
