@@ -20,6 +20,7 @@
 #include "lib/nsjoin.h"
 #include "lib/process-attrs.h"
 #include "lib/seccomp.h"
+#include "lib/seccomp-notify.h"
 #include "lib/spec.h"
 #include "lib/sync.h"
 
@@ -146,7 +147,8 @@ static _Noreturn void exec_child(const rq_spec *spec, const rq_seccomp_prog *sec
             (k = rq_init_close_fds(preserve, keep, 1, &e)) < 0 ||
             ((k = rq_exec_program(p->args, p->env, true)) < 0 &&
              (k = rq_exec_error(p->args[0], -k, &e))) ||
-            (seccomp && (k = rq_seccomp_load(seccomp, NULL, &e)) < 0) ||
+            (seccomp && (k = seccomp->notify ? rq_seccomp_notify_load(seccomp, sock, &e)
+                                             : rq_seccomp_load(seccomp, NULL, &e)) < 0) ||
             (k = rq_sync_send(sock, RQ_SYNC_INIT_READY, NULL, 0, NULL, 0)) < 0) {
                 if (!e)
                         rq_error_set(&e, k, "exec");
@@ -167,9 +169,12 @@ static int status_code(int status)
 /* The joiner: enter the namespaces, fork the process, report its pid, wait for it. */
 static _Noreturn void joiner(pid_t init, const char *cgroup, const rq_spec *spec,
                              const rq_seccomp_prog *seccomp, int sock, bool detach,
-                             unsigned preserve)
+                             unsigned preserve, int agent)
 {
         rq_error *e = NULL;
+        /* The runtime's connection to the seccomp agent: this process lives as long as the
+         * exec'd one, and the agent must see the runtime's end close. */
+        safe_close(agent);
         /* The container's cgroup first, by the host's paths: the process forked below is born
          * in it, under its limits. */
         if (cgroup && rq_cgroup_enter(cgroup, &e) < 0) {
@@ -224,11 +229,23 @@ int rq_container_exec(int root_fd, const rq_exec_opts *o, int *ret_status, rq_er
         _cleanup_(rq_seccomp_prog_freep) rq_seccomp_prog *seccomp = NULL;
         pid_t init = st.pid;
         _cleanup_free_ char *cgroup = st.cgroup_path ? strdup(st.cgroup_path) : NULL;
+        /* What the seccomp agent gets, if the filter notifies. */
+        _cleanup_free_ char *state_json = rq_state_to_json(&st, now);
         k = build_spec(&st, o, &spec, reterr);
         rq_state_done(&st);
         if (k < 0 || (spec->linux_ && spec->linux_->seccomp &&
                       (k = rq_seccomp_compile(spec->linux_->seccomp, &seccomp, reterr)) < 0))
                 return k;
+        /* Before anything joins the container: an agent that is not there fails exec with
+         * nothing started. */
+        _cleanup_close_ int agent = -EBADF;
+        if (seccomp && seccomp->notify) {
+                if (!state_json)
+                        return rq_error_set(reterr, ENOMEM, "state for the seccomp agent");
+                agent = rq_seccomp_agent_connect(spec->linux_->seccomp->listener_path, reterr);
+                if (agent < 0)
+                        return rq_error_wrap(reterr, "exec in container %s", o->id);
+        }
         /* Until the exec, the processes in the container are this binary: not dumpable, so
          * nothing there can open /proc/PID/exe or attach to them. */
         if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
@@ -244,23 +261,30 @@ int rq_container_exec(int root_fd, const rq_exec_opts *o, int *ret_status, rq_er
         }
         if (j == 0) {
                 close(sv[0]);
-                joiner(init, cgroup, spec, seccomp, sv[1], o->detach, o->preserve_fds);
+                joiner(init, cgroup, spec, seccomp, sv[1], o->detach, o->preserve_fds, agent);
         }
         close(sv[1]);
 
-        /* The joiner reports the process's pid, then the process reports INIT_READY (or an
-         * error comes from either), then the socket closes at the exec. */
-        /* Two reports, in either order (two processes write to the socket): the joiner's
-         * CHILD_READY with the process's pid, and the process's INIT_READY. Then the socket
-         * closes at the exec, or an error comes. */
+        /* Two processes write to the socket, so the reports come in any order: the joiner's
+         * CHILD_READY with the process's pid; the process's SECCOMP_FD (a notifying filter),
+         * which waits for SECCOMP_DONE, and INIT_READY. Then the socket closes at the exec, or
+         * an error comes. */
         pid_t pid = 0;
         bool ready = false;
+        _cleanup_close_ int listener = -EBADF;
         k = 0;
         while (k >= 0 && (pid <= 0 || !ready)) {
                 _cleanup_free_ char *payload = NULL;
                 rq_sync_msg m;
-                size_t len = 0;
-                k = rq_sync_recv(sock, &m, &payload, &len, NULL, NULL);
+                size_t len = 0, n_fds = 0;
+                int fds[RQ_SYNC_FDS_MAX];
+                k = rq_sync_recv(sock, &m, &payload, &len, fds, &n_fds);
+                if (k >= 0 && m == RQ_SYNC_SECCOMP_FD && n_fds == 1 && agent >= 0 && listener < 0) {
+                        listener = fds[0];
+                        n_fds = 0;
+                }
+                for (size_t i = 0; i < n_fds; i++)
+                        close(fds[i]);
                 if (k == -ECONNRESET)
                         k = rq_error_set_plain(reterr, EPROTO,
                                                "exec: the joining process died without a word");
@@ -269,12 +293,20 @@ int rq_container_exec(int root_fd, const rq_exec_opts *o, int *ret_status, rq_er
                 else if (m == RQ_SYNC_ERROR)
                         k = rq_sync_take_error(payload, len, reterr);
                 else if (m == RQ_SYNC_CHILD_READY && (pid = atoi(payload)) > 0)
-                        continue;
+                        ;
+                else if (m == RQ_SYNC_SECCOMP_FD && listener >= 0)
+                        ;
                 else if (m == RQ_SYNC_INIT_READY)
                         ready = true;
                 else
                         k = rq_error_set_plain(reterr, EPROTO, "exec: protocol error (%s)",
                                                rq_sync_msg_to_string(m));
+                /* The agent's process state names the new process: wait for its pid. */
+                if (k >= 0 && listener >= 0 && pid > 0) {
+                        k = rq_seccomp_notify_forward(sock, &agent, spec->linux_->seccomp, listener,
+                                                      state_json, pid, reterr);
+                        listener = safe_close(listener);
+                }
         }
         if (k >= 0)
                 k = rq_sync_wait_exec(sock, reterr);
