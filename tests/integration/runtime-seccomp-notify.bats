@@ -43,6 +43,7 @@ setup() {
 	B="$BATS_TEST_TMPDIR/bundle"
 	cp -a "$BUNDLE_TEMPLATE" "$B"
 	ROOT="$BATS_TEST_TMPDIR/state"
+	RUNC_ROOT="$BATS_TEST_TMPDIR/runc-state"
 	CG="rongqi-test-$$-$BATS_TEST_NUMBER"
 	SOCK="$BATS_TEST_TMPDIR/agent.sock"
 	AGENT_PID=
@@ -186,4 +187,20 @@ notify_config() {
 	run "$RT" features
 	[ "$status" -eq 0 ]
 	echo "$output" | jq -e '.linux.seccomp.actions | index("SCMP_ACT_NOTIFY")'
+}
+
+@test "oracle: runc's agent gets the same container process state keys and the container the same error" {
+	start_agent errno:52
+	notify_config "$(args sh -c 'mkdir /tmp/d; echo rc=$?')"
+	run --separate-stderr timeout 30 runc --root "$RUNC_ROOT" run -b "$B" o1
+	[ "$status" -eq 0 ]
+	[ "$output" = rc=1 ]
+	[[ "$stderr" == *"can't create directory '/tmp/d': Invalid exchange"* ]]
+	runc_keys=$(jq -c '[keys, (.state | keys), .fds, .state.status]' "$OUT/state.1")
+	run --separate-stderr timeout 30 "$RT" --root "$ROOT" run -b "$B" o2
+	[ "$status" -eq 0 ]
+	[ "$output" = rc=1 ]
+	# runc's state has no "created" and "owner"; every key it sends, we send.
+	jq -e --argjson r "$runc_keys" '([keys, (.state | keys), .fds, .state.status]) as $o |
+		($r[0] - $o[0]) == [] and ($r[1] - $o[1]) == [] and $r[2] == $o[2] and $r[3] == $o[3]' "$OUT/state.2"
 }
