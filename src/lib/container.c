@@ -118,11 +118,18 @@ typedef struct create_hooks {
         rq_state *state;
 } create_hooks;
 
-static int run_create_hooks(pid_t pid, void *userdata, char **ret_state_json, rq_error **reterr)
+/* The state while the init is set up: for the hooks and the seccomp agent. */
+static char *creating_state(pid_t pid, void *userdata)
 {
         create_hooks *h = userdata;
         h->state->pid = pid;
-        _cleanup_free_ char *json = rq_state_to_json(h->state, RQ_STATUS_CREATING);
+        return rq_state_to_json(h->state, RQ_STATUS_CREATING);
+}
+
+static int run_create_hooks(pid_t pid, void *userdata, char **ret_state_json, rq_error **reterr)
+{
+        create_hooks *h = userdata;
+        _cleanup_free_ char *json = creating_state(pid, userdata);
         if (!json)
                 return rq_error_set(reterr, ENOMEM, "state for hooks");
         int k;
@@ -245,6 +252,7 @@ int rq_container_create(int root_fd, const rq_create_opts *o, pid_t *ret_pid, rq
                                        .session_keyring = o->no_new_keyring ? NULL : keyring,
                                        .cgroup = cgroup_path ? &cg : NULL,
                                        .hooks = run_create_hooks,
+                                       .state = creating_state,
                                        .userdata = &(create_hooks){ .spec = spec, .state = &st } },
                      &pid, reterr)) < 0)
                 goto fail;

@@ -29,6 +29,7 @@
 #include "lib/nsjoin.h"
 #include "lib/process-attrs.h"
 #include "lib/seccomp.h"
+#include "lib/seccomp-notify.h"
 #include "lib/spec.h"
 #include "lib/sync.h"
 #include "lib/terminal.h"
@@ -161,6 +162,7 @@ typedef struct exec_ctx {
         pid_t init;
         const char *cgroup;
         int sock;
+        int agent; /* the runtime's connection to the seccomp agent, or -EBADF */
         bool detach;
         unsigned preserve;
         uint16_t rows, cols; /* pty size */
@@ -182,7 +184,8 @@ static _Noreturn void exec_child(const exec_ctx *x)
             (p->terminal && (k = rq_pty_make_stdio(slave, &e)) < 0) ||
             ((k = rq_exec_program(p->args, p->env, true)) < 0 &&
              (k = rq_exec_error(p->args[0], -k, &e))) ||
-            (x->seccomp && (k = rq_seccomp_load(x->seccomp, NULL, &e)) < 0) ||
+            (x->seccomp && (k = x->seccomp->notify ? rq_seccomp_notify_load(x->seccomp, x->sock, &e)
+                                                   : rq_seccomp_load(x->seccomp, NULL, &e)) < 0) ||
             (k = rq_sync_send(x->sock, RQ_SYNC_INIT_READY, NULL, 0, NULL, 0)) < 0) {
                 if (!e)
                         rq_error_set(&e, k, "exec");
@@ -221,6 +224,9 @@ static int open_time_for_children(pid_t init, int *ret, rq_error **reterr)
 static _Noreturn void joiner(const exec_ctx *x)
 {
         rq_error *e = NULL;
+        /* The runtime's connection to the seccomp agent: this process lives as long as the
+         * exec'd one, and the agent must see the runtime's end close. */
+        safe_close(x->agent);
         /* The container's cgroup first, by the host's paths: the process forked below is born
          * in it, under its limits. */
         if (x->cgroup && rq_cgroup_enter(x->cgroup, &e) < 0)
@@ -269,13 +275,19 @@ static _Noreturn void joiner(const exec_ctx *x)
 
 /* What the runtime hears from the joiner and the process, in either order (two processes
  * write to the socket): the joiner's CHILD_READY (pid and pidfd of the process), and from the
- * process CONSOLE_FD (with a terminal) then INIT_READY. Then the socket closes at the exec, or
- * an error comes. */
+ * process CONSOLE_FD (with a terminal), SECCOMP_FD (a notifying filter; it waits for
+ * SECCOMP_DONE, sent once the agent has the listener and the process state, which needs the
+ * pid) then INIT_READY. Then the socket closes at the exec, or an error comes. */
 typedef struct exec_reports {
         pid_t pid;
         int pidfd;
         int master;
+        int listener;
         bool ready;
+        /* for the seccomp agent */
+        int *agent;
+        const rq_spec_seccomp *seccomp;
+        const char *state_json;
 } exec_reports;
 
 static int take_fd(int *fds, size_t n, int *ret, const char *what, rq_error **reterr)
@@ -309,6 +321,8 @@ static int wait_reports(int sock, exec_reports *r, rq_error **reterr)
                         k = take_fd(fds, n, &r->pidfd, "the process's pidfd", reterr), n = 0;
                 else if (m == RQ_SYNC_CONSOLE_FD)
                         k = take_fd(fds, n, &r->master, "the terminal", reterr), n = 0;
+                else if (m == RQ_SYNC_SECCOMP_FD && *r->agent >= 0)
+                        k = take_fd(fds, n, &r->listener, "the seccomp listener", reterr), n = 0;
                 else if (m == RQ_SYNC_INIT_READY)
                         r->ready = true;
                 else
@@ -316,6 +330,11 @@ static int wait_reports(int sock, exec_reports *r, rq_error **reterr)
                                                rq_sync_msg_to_string(m));
                 for (size_t i = 0; i < n; i++) /* fds no message should carry */
                         close(fds[i]);
+                if (k >= 0 && r->listener >= 0 && r->pid > 0) {
+                        k = rq_seccomp_notify_forward(sock, r->agent, r->seccomp, r->listener,
+                                                      r->state_json, r->pid, reterr);
+                        r->listener = safe_close(r->listener);
+                }
         }
         return k < 0 ? k : rq_sync_wait_exec(sock, reterr);
 }
@@ -361,6 +380,8 @@ int rq_container_exec(int root_fd, const rq_exec_opts *o, int *ret_status, rq_er
         _cleanup_(rq_seccomp_prog_freep) rq_seccomp_prog *seccomp = NULL;
         pid_t init = st.pid;
         _cleanup_free_ char *cgroup = st.cgroup_path ? strdup(st.cgroup_path) : NULL;
+        /* What the seccomp agent gets, if the filter notifies. */
+        _cleanup_free_ char *state_json = rq_state_to_json(&st, now);
         bool config_ptrace = false;
         k = build_spec(&st, o, &spec, &config_ptrace, reterr);
         rq_state_done(&st);
@@ -380,11 +401,22 @@ int rq_container_exec(int root_fd, const rq_exec_opts *o, int *ret_status, rq_er
         if (spec->linux_ && spec->linux_->seccomp &&
             (k = rq_seccomp_compile(spec->linux_->seccomp, &seccomp, reterr)) < 0)
                 return k;
+        /* Before anything joins the container: an agent that is not there fails exec with
+         * nothing started. */
+        _cleanup_close_ int agent = -EBADF;
+        if (seccomp && seccomp->notify) {
+                if (!state_json)
+                        return rq_error_set(reterr, ENOMEM, "state for the seccomp agent");
+                agent = rq_seccomp_agent_connect(spec->linux_->seccomp->listener_path, reterr);
+                if (agent < 0)
+                        return rq_error_wrap(reterr, "exec in container %s", o->id);
+        }
         bool relay = spec->process->terminal && !o->console_socket;
         exec_ctx x = { .spec = spec,
                        .seccomp = seccomp,
                        .init = init,
                        .cgroup = cgroup,
+                       .agent = agent,
                        .detach = o->detach,
                        .preserve = o->preserve_fds };
         if (relay && rq_foreground_terminal_size(&x.rows, &x.cols) < 0)
@@ -419,10 +451,16 @@ int rq_container_exec(int root_fd, const rq_exec_opts *o, int *ret_status, rq_er
         }
         close(sv[1]);
 
-        exec_reports r = { .pidfd = -EBADF, .master = -EBADF };
+        exec_reports r = { .pidfd = -EBADF,
+                           .master = -EBADF,
+                           .listener = -EBADF,
+                           .agent = &agent,
+                           .seccomp = spec->linux_ ? spec->linux_->seccomp : NULL,
+                           .state_json = state_json };
         k = wait_reports(sock, &r, reterr);
         if (k >= 0 && (k = hand_over(o, pidfd_sock, &r, reterr)) < 0)
                 (void)syscall(SYS_pidfd_send_signal, r.pidfd, SIGKILL, NULL, 0);
+        safe_close(r.listener); /* left only when an error came first */
         _cleanup_close_ int pidfd = r.pidfd, master = r.master;
         if (k < 0 || o->detach) {
                 (void)RETRY_EINTR(waitpid(j, NULL, 0));

@@ -18,9 +18,11 @@
  *   6. the AppArmor profile / SELinux label for the exec (lsm.h), then process attributes:
  *      rlimits .. user .. capabilities .. no_new_privs (process-attrs.h)
  *   7. working directory, no fd but the sync socket left open, the pty slave as stdio
- *   8. check that process.args[0] can be found (so `create` reports it), tell the parent we are
- *      ready; with an exec fifo (create), block reading it until `start` writes a byte; then
- *      startContainer hooks, seccomp (the very last step), exec.
+ *   8. check that process.args[0] can be found (so `create` reports it); a seccomp filter that
+ *      notifies is loaded now and its listener handed to the runtime for the agent (while
+ *      `create` is still there to do it: seccomp-notify.c); tell the parent we are ready; with
+ *      an exec fifo (create), block reading it until `start` writes a byte; then startContainer
+ *      hooks, any other seccomp filter (the very last step), exec.
  *      The sync socket is close-on-exec: the parent reads EOF when the exec worked, or the
  *      error when it did not. */
 #include "lib/init.h"
@@ -48,6 +50,7 @@
 #include "lib/pivot.h"
 #include "lib/process-attrs.h"
 #include "lib/rootfs-path.h"
+#include "lib/seccomp-notify.h"
 #include "lib/sync.h"
 #include "lib/sysctl.h"
 #include "lib/terminal.h"
@@ -322,6 +325,9 @@ static int setup(const rq_init_ctx *c, rq_error **reterr)
          * above writes some of them. */
         if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
                 return rq_error_set(reterr, errno, "make the init non-dumpable");
+        bool notify = c->seccomp && c->seccomp->notify;
+        if (notify && (k = rq_seccomp_notify_load(c->seccomp, c->sync_fd, reterr)) < 0)
+                return k;
         if ((k = rq_sync_send(c->sync_fd, RQ_SYNC_INIT_READY, NULL, 0, NULL, 0)) < 0)
                 return k;
         if (c->exec_fifo_fd >= 0) {
@@ -334,7 +340,7 @@ static int setup(const rq_init_ctx *c, rq_error **reterr)
         if ((k = rq_hooks_run(s, RQ_HOOK_START_CONTAINER, state ? state : "{}", reterr)) < 0)
                 return k;
         /* The very last step: from here on the filter applies. */
-        if (c->seccomp && (k = rq_seccomp_load(c->seccomp, NULL, reterr)) < 0)
+        if (c->seccomp && !notify && (k = rq_seccomp_load(c->seccomp, NULL, reterr)) < 0)
                 return k;
         return 0;
 }

@@ -1,20 +1,18 @@
 /* linux.seccomp: the spec's rules turned into a BPF program on the host (libseccomp, before the
- * container is cloned), the program installed by the container init with the raw seccomp(2)
- * call, and the notify listener fd sent to the seccomp agent. Building on the host keeps
- * libseccomp (and its allocations) out of the child: all the child does is one syscall. */
+ * container is cloned) and the program installed by the container init with the raw seccomp(2)
+ * call. Building on the host keeps libseccomp (and its allocations) out of the child: all the
+ * child does is one syscall. Handing a notify listener to the agent: seccomp-notify.c. */
 #include "lib/seccomp.h"
 
-#include <jansson.h>
 #include <linux/seccomp.h>
 #include <seccomp.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
-#include <sys/un.h>
 
 #include "basic/macro.h"
+#include "basic/string-util.h"
 #include "lib/spec.h"
 
 #ifndef SECCOMP_FILTER_FLAG_NEW_LISTENER
@@ -237,6 +235,23 @@ static int rule_add(scmp_filter_ctx ctx, const rq_spec_syscall *sc, size_t i, ui
         return 0;
 }
 
+/* The container process hands the listener to the runtime with sendmsg once the filter is
+ * loaded, before the agent has it: a notified sendmsg would wait for an answer no one can give. */
+static int notify_check(const rq_spec_syscall *sc, size_t i, rq_error **reterr)
+{
+        for (size_t j = 0; j < sc->n_names; j++)
+                if (streq(sc->names[j], "sendmsg")) {
+                        rq_error_set_plain(reterr, EINVAL,
+                                           SECCOMP_PATH ".syscalls[%zu].names[%zu]: "
+                                                        "SCMP_ACT_NOTIFY on sendmsg is refused: "
+                                                        "the runtime passes the listener to the "
+                                                        "agent with it, under the filter",
+                                           i, j);
+                        return rq_error_hint(reterr, "give sendmsg another action");
+                }
+        return 0;
+}
+
 /* Export through a memfd (libseccomp 2.5 writes the program only to an fd) and read it back. */
 static int prog_export(scmp_filter_ctx ctx, rq_seccomp_prog *p, rq_error **reterr)
 {
@@ -313,6 +328,8 @@ int rq_seccomp_compile(const rq_spec_seccomp *s, rq_seccomp_prog **ret, rq_error
                  * rule changes nothing, so leave it out, as runc does. */
                 if (action == def)
                         continue;
+                if (sc->action == RQ_SECCOMP_ACT_NOTIFY && (r = notify_check(sc, i, reterr)) < 0)
+                        return r;
                 r = rule_add(ctx, sc, i, action, reterr);
                 if (r < 0)
                         return r;
@@ -361,85 +378,5 @@ int rq_seccomp_load(const rq_seccomp_prog *p, int *ret_notify_fd, rq_error **ret
         }
         if (ret_notify_fd)
                 *ret_notify_fd = p->notify ? (int)r : -EBADF;
-        return 0;
-}
-
-/* {"ociVersion":…,"fds":["seccompFd"],"pid":…,"metadata":…,"state":<state_json>}: the wrapper is
- * built with jansson, the state is spliced in as the caller wrote it. */
-static int process_state_build(const char *state_json, const char *metadata, char **ret,
-                               rq_error **reterr)
-{
-        json_error_t jerr;
-        _cleanup_(json_decrefp) json_t *state = json_loads(state_json, 0, &jerr);
-        if (!state)
-                return rq_error_invalid(reterr, "container state is not JSON: %s", jerr.text);
-        if (!json_is_object(state))
-                return rq_error_invalid(reterr, "container state is not a JSON object");
-        json_t *pid = json_object_get(state, "pid");
-        if (!json_is_integer(pid) || json_integer_value(pid) <= 0)
-                return rq_error_invalid(reterr, "container state has no pid");
-        _cleanup_(json_decrefp) json_t *o =
-                json_pack("{s:s, s:[s], s:I}", "ociVersion", RQ_SPEC_VERSION, "fds", "seccompFd",
-                          "pid", (json_int_t)json_integer_value(pid));
-        if (!o || (metadata && json_object_set_new(o, "metadata", json_string(metadata)) < 0))
-                return rq_error_set(reterr, ENOMEM, "build the container process state");
-        _cleanup_free_ char *head = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
-        if (!head)
-                return rq_error_set(reterr, ENOMEM, "build the container process state");
-        /* head ends in '}': reopen the object for "state". */
-        head[strlen(head) - 1] = '\0';
-        if (asprintf(ret, "%s,\"state\":%s}", head, state_json) < 0)
-                return rq_error_set(reterr, ENOMEM, "build the container process state");
-        return 0;
-}
-
-int rq_seccomp_send_listener(const char *listener_path, int notify_fd, const char *state_json,
-                             const char *metadata, rq_error **reterr)
-{
-        _cleanup_free_ char *msg = NULL;
-        int r = process_state_build(state_json, metadata, &msg, reterr);
-        if (r < 0)
-                return rq_error_wrap(reterr, "send the seccomp listener fd to %s", listener_path);
-
-        struct sockaddr_un sa = { .sun_family = AF_UNIX };
-        if (strlen(listener_path) >= sizeof(sa.sun_path))
-                return rq_error_invalid(reterr,
-                                        SECCOMP_PATH ".listenerPath: %s is longer than "
-                                                     "%zu bytes",
-                                        listener_path, sizeof(sa.sun_path) - 1);
-        memcpy(sa.sun_path, listener_path, strlen(listener_path) + 1);
-        _cleanup_close_ int sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        if (sock < 0)
-                return rq_error_set(reterr, errno, "create a socket for the seccomp agent");
-        if (RETRY_EINTR(connect(sock, (struct sockaddr *)&sa, sizeof(sa))) < 0)
-                return rq_error_set(reterr, errno, "connect to the seccomp agent at %s",
-                                    listener_path);
-
-        /* The fd goes with the first sendmsg only, as the spec requires of several calls. */
-        union {
-                char buf[CMSG_SPACE(sizeof(int))];
-                struct cmsghdr align;
-        } control = { 0 };
-        size_t len = strlen(msg);
-        for (size_t off = 0; off < len;) {
-                struct iovec iov = { msg + off, len - off };
-                struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
-                if (off == 0) {
-                        mh.msg_control = control.buf;
-                        mh.msg_controllen = sizeof(control.buf);
-                        struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
-                        *c = (struct cmsghdr){ .cmsg_len = CMSG_LEN(sizeof(int)),
-                                               .cmsg_level = SOL_SOCKET,
-                                               .cmsg_type = SCM_RIGHTS };
-                        memcpy(CMSG_DATA(c), &notify_fd, sizeof(int));
-                }
-                ssize_t n = RETRY_EINTR(sendmsg(sock, &mh, MSG_NOSIGNAL));
-                if (n < 0)
-                        return rq_error_set(reterr, errno,
-                                            "send the container state to the "
-                                            "seccomp agent at %s",
-                                            listener_path);
-                off += (size_t)n;
-        }
         return 0;
 }

@@ -1,7 +1,6 @@
 /* linux.seccomp: compiled to a BPF program with libseccomp in the runtime process, loaded with the
- * raw seccomp(2) call in the container init as its last step before exec, and, for
- * SCMP_ACT_NOTIFY, the listener fd handed to the seccomp agent at listenerPath (the OCI
- * "containerProcessState" protocol). */
+ * raw seccomp(2) call in the container process as its last step before exec (for a filter that
+ * notifies, see seccomp-notify.h for where and why). */
 #pragma once
 
 #include <linux/filter.h>
@@ -36,10 +35,3 @@ static inline void rq_seccomp_prog_freep(rq_seccomp_prog **p)
  * listener fd (close-on-exec); otherwise it is set to -EBADF. ret_notify_fd may be NULL only for
  * a program that does not notify. */
 int rq_seccomp_load(const rq_seccomp_prog *p, int *ret_notify_fd, rq_error **reterr);
-
-/* Connect to the agent's unix socket at listener_path and send it one containerProcessState:
- * {"ociVersion", "fds": ["seccompFd"], "pid", "metadata", "state"} with notify_fd attached
- * (SCM_RIGHTS). state_json is the container's OCI state, sent as given; its "pid" is the pid of
- * the message. metadata is listenerMetadata, or NULL. */
-int rq_seccomp_send_listener(const char *listener_path, int notify_fd, const char *state_json,
-                             const char *metadata, rq_error **reterr);

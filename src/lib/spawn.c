@@ -16,6 +16,7 @@
 #include "lib/idmount.h"
 #include "lib/init.h"
 #include "lib/ns.h"
+#include "lib/seccomp-notify.h"
 #include "lib/sync.h"
 #include "lib/terminal.h"
 
@@ -41,6 +42,22 @@ static int write_maps(const rq_spec *s, pid_t pid, rq_error **reterr)
             (k = rq_idmap_write(pid, RQ_IDMAP_GID, &gids, gid_helper, reterr)) < 0)
                 return rq_error_wrap(reterr, "linux.uidMappings/gidMappings");
         return 0;
+}
+
+/* Wait for message m carrying exactly one fd, and return it. */
+static int expect_one_fd(int sock, rq_sync_msg m, rq_error **reterr)
+{
+        int fds[RQ_SYNC_FDS_MAX];
+        size_t n = 0;
+        int k = rq_sync_expect(sock, m, fds, &n, reterr);
+        if (k < 0)
+                return k;
+        if (n == 1)
+                return fds[0];
+        for (size_t i = 0; i < n; i++)
+                close(fds[i]);
+        return rq_error_set_plain(reterr, EPROTO, "the container init sent %zu fds with %s, not 1",
+                                  n, rq_sync_msg_to_string(m));
 }
 
 static char *rootfs_path(const rq_spec *s, const char *bundle)
@@ -131,11 +148,16 @@ int rq_spawn(const rq_spawn_opts *o, pid_t *ret_pid, rq_error **reterr)
         if (spec->linux_ && spec->linux_->seccomp &&
             (k = rq_seccomp_compile(spec->linux_->seccomp, &seccomp, reterr)) < 0)
                 return k;
-        if (seccomp && seccomp->notify)
-                return rq_error_set_plain(reterr, EOPNOTSUPP,
-                                          "linux.seccomp: SCMP_ACT_NOTIFY (a listener at "
-                                          "listenerPath) is not supported by this version of "
-                                          "rongqi-runtime");
+        /* Before the clone: an agent that is not there fails with nothing started. */
+        _cleanup_close_ int agent = -EBADF;
+        if (seccomp && seccomp->notify) {
+                if (!o->state)
+                        return rq_error_invalid(reterr, "linux.seccomp: SCMP_ACT_NOTIFY needs the "
+                                                        "container's state for the agent");
+                agent = rq_seccomp_agent_connect(spec->linux_->seccomp->listener_path, reterr);
+                if (agent < 0)
+                        return agent;
+        }
 
         const rq_spec_namespace *userns = rq_spec_namespace_find(spec, RQ_NS_USER);
         _cleanup_close_ int userns_fd = -EBADF;
@@ -226,27 +248,23 @@ int rq_spawn(const rq_spawn_opts *o, pid_t *ret_pid, rq_error **reterr)
                 }
         }
         if (spec->process->terminal) {
-                int fds[RQ_SYNC_FDS_MAX];
-                size_t n = 0;
-                if ((k = rq_sync_expect(sock, RQ_SYNC_CONSOLE_FD, fds, &n, reterr)) < 0)
+                _cleanup_close_ int master = expect_one_fd(sock, RQ_SYNC_CONSOLE_FD, reterr);
+                if ((k = master) < 0)
                         goto fail;
-                if (n != 1) {
-                        for (size_t i = 0; i < n; i++)
-                                close(fds[i]);
-                        k = rq_error_set_plain(reterr, EPROTO,
-                                               "the container init sent %zu "
-                                               "terminal fds, not 1",
-                                               n);
+                if (!o->console_socket)
+                        console = TAKE_FD(master);
+                else if ((k = rq_console_socket_send(o->console_socket, master, reterr)) < 0)
                         goto fail;
-                }
-                if (!o->console_socket) {
-                        console = fds[0];
-                } else {
-                        k = rq_console_socket_send(o->console_socket, fds[0], reterr);
-                        close(fds[0]);
-                        if (k < 0)
-                                goto fail;
-                }
+        }
+        if (agent >= 0) {
+                /* The init loaded its filter; the agent gets the listener and our state. */
+                _cleanup_close_ int listener = expect_one_fd(sock, RQ_SYNC_SECCOMP_FD, reterr);
+                _cleanup_free_ char *state = listener >= 0 ? o->state(pid, o->userdata) : NULL;
+                if ((k = listener) < 0 ||
+                    (!state && (k = rq_error_set(reterr, ENOMEM, "state for the seccomp agent"))) ||
+                    (k = rq_seccomp_notify_forward(sock, &agent, spec->linux_->seccomp, listener,
+                                                   state, pid, reterr)) < 0)
+                        goto fail;
         }
         if ((k = rq_sync_expect(sock, RQ_SYNC_INIT_READY, NULL, NULL, reterr)) < 0 ||
             (exec_fifo_fd < 0 && (k = rq_sync_wait_exec(sock, reterr)) < 0))

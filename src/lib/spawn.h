@@ -1,8 +1,10 @@
 /* The clone boundary, parent's side: from a parsed config to a running container init.
  *
- *   compile seccomp (libseccomp stays on this side) -> socketpair -> clone(namespace flags)
- *   -> [child: init.c] -> write id maps when a user namespace was created -> wait for
- *   INIT_READY -> wait for the exec (EOF on the socket) or the child's error.
+ *   compile seccomp (libseccomp stays on this side; connect to the seccomp agent when the
+ *   filter notifies) -> socketpair -> clone(namespace flags) -> [child: init.c] -> write id
+ *   maps when a user namespace was created -> (hooks, terminal, the seccomp listener to the
+ *   agent) -> wait for INIT_READY -> wait for the exec (EOF on the socket) or the child's
+ *   error.
  *
  * On any failure the child is killed and reaped: nothing is left running. */
 #pragma once
@@ -24,6 +26,10 @@
 typedef int (*rq_spawn_hooks_fn)(pid_t pid, void *userdata, char **ret_state_json,
                                  rq_error **reterr);
 
+/* The container's OCI state JSON (status "creating") for the init pid, malloc'd, or NULL when
+ * out of memory: what the seccomp agent receives (seccomp-notify.h). */
+typedef char *(*rq_spawn_state_fn)(pid_t pid, void *userdata);
+
 typedef struct rq_spawn_opts {
         const rq_spec *spec;
         const char *bundle; /* root.path is relative to it */
@@ -38,7 +44,8 @@ typedef struct rq_spawn_opts {
         const char *session_keyring; /* the init joins a session keyring of this name; NULL:
                                       * it keeps the caller's */
         rq_spawn_hooks_fn hooks; /* NULL: no runtime hooks */
-        void *userdata;
+        rq_spawn_state_fn state; /* required for a seccomp filter that notifies */
+        void *userdata; /* for hooks and state */
 } rq_spawn_opts;
 
 int rq_spawn(const rq_spawn_opts *o, pid_t *ret_pid, rq_error **reterr);

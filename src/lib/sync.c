@@ -20,6 +20,8 @@ static const char *const msg_names[_RQ_SYNC_MSG_MAX] = {
         [RQ_SYNC_CONSOLE_FD] = "CONSOLE_FD",
         [RQ_SYNC_HOOKS] = "HOOKS",
         [RQ_SYNC_HOOKS_DONE] = "HOOKS_DONE",
+        [RQ_SYNC_SECCOMP_FD] = "SECCOMP_FD",
+        [RQ_SYNC_SECCOMP_DONE] = "SECCOMP_DONE",
         [RQ_SYNC_INIT_READY] = "INIT_READY",
         [RQ_SYNC_ERROR] = "ERROR",
 };

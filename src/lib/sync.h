@@ -6,16 +6,19 @@
  *   clone(namespace flags) ------------------> (new namespaces)
  *                           <-- CHILD_READY    asks for id maps and cgroup
  *   write uid/gid maps, join cgroup
- *   MAPS_DONE ---------------------------->    setuid(0) inside, mounts, pivot_root, …
- *                           <-- CONSOLE_FD     (terminal: the pty master, 1 fd)
+ *   MAPS_DONE ---------------------------->    setuid(0) inside
  *                           <-- HOOKS          asks for createRuntime/createContainer hooks
- *   run hooks; HOOKS_DONE ---------------->
+ *   run hooks; HOOKS_DONE ---------------->    mounts, pivot_root, …
+ *                           <-- CONSOLE_FD     (terminal: the pty master, 1 fd)
+ *                           <-- SECCOMP_FD     (SCMP_ACT_NOTIFY: filter loaded, its listener)
+ *   send it to the seccomp agent
+ *   SECCOMP_DONE ------------------------->
  *                           <-- INIT_READY     set up; waits on the exec fifo until `start`
  *   record state, return
  *
  *   `exec` (exec.h) speaks the same messages: the joiner's CHILD_READY carries the exec'd
- *   process's pid and a pidfd of it, the process sends CONSOLE_FD (with a terminal) and
- *   INIT_READY.
+ *   process's pid and a pidfd of it, the process sends CONSOLE_FD (with a terminal),
+ *   SECCOMP_FD/SECCOMP_DONE (with a notifying filter) and INIT_READY.
  *
  *   At any point the child may send ERROR (a serialised rq_error chain) and exit; the parent
  *   then reports that error, which names the step that failed inside the container.
@@ -34,6 +37,8 @@ typedef enum rq_sync_msg {
         RQ_SYNC_CONSOLE_FD,
         RQ_SYNC_HOOKS,
         RQ_SYNC_HOOKS_DONE,
+        RQ_SYNC_SECCOMP_FD,
+        RQ_SYNC_SECCOMP_DONE,
         RQ_SYNC_INIT_READY,
         RQ_SYNC_ERROR,
         _RQ_SYNC_MSG_MAX,

@@ -80,6 +80,13 @@ int cmd_features(const runtime_globals *g, int argc, char **argv)
                 "rslave",   "runbindable", "rw",        "shared",     "slave",    "strictatime",
                 "suid",     "sync",        "tmpcopyup", "unbindable",
         };
+        /* Every seccomp action rq_seccomp_compile() turns into a filter; SCMP_ACT_NOTIFY with
+         * a listenerPath (seccomp-notify.h). */
+        static const char *const seccomp_actions[] = {
+                "SCMP_ACT_KILL",  "SCMP_ACT_KILL_PROCESS", "SCMP_ACT_KILL_THREAD",
+                "SCMP_ACT_TRAP",  "SCMP_ACT_ERRNO",        "SCMP_ACT_TRACE",
+                "SCMP_ACT_ALLOW", "SCMP_ACT_LOG",          "SCMP_ACT_NOTIFY",
+        };
         /* The spec's names, in the order of the namespace table in ns.h. */
         static const char *const spec_ns_names[_RQ_NS_TYPE_MAX] = { "user",  "cgroup",  "ipc",
                                                                     "uts",   "network", "pid",
@@ -90,14 +97,15 @@ int cmd_features(const runtime_globals *g, int argc, char **argv)
                         json_array_append_new(ns, json_string(spec_ns_names[t]));
         /* apparmor and selinux: supported (applied where the module is active, lsm.h). */
         json_t *o = json_pack(
-                "{s:s, s:s, s:o, s:o, s:{s:o, s:{s:b, s:b, s:b}, s:{s:b}, s:{s:b}, s:{s:b}, "
+                "{s:s, s:s, s:o, s:o, s:{s:o, s:{s:b, s:b, s:b}, s:{s:b, s:o}, s:{s:b}, s:{s:b}, "
                 "s:{s:{s:b}}}}",
                 "ociVersionMin", "1.0.0", "ociVersionMax", "1.3.0", "hooks",
                 string_array(hooks, ELEMENTSOF(hooks)), "mountOptions",
                 string_array(mount_options, ELEMENTSOF(mount_options)), "linux", "namespaces", ns,
                 "cgroup", "v1", true, "v2", true, "systemd", false, "seccomp", "enabled", true,
-                "apparmor", "enabled", true, "selinux", "enabled", true, "mountExtensions", "idmap",
-                "enabled", true);
+                "actions", string_array(seccomp_actions, ELEMENTSOF(seccomp_actions)), "apparmor",
+                "enabled", true, "selinux", "enabled", true, "mountExtensions", "idmap", "enabled",
+                true);
         if (!o)
                 return 1;
         char *text = json_dumps(o, JSON_INDENT(4) | JSON_PRESERVE_ORDER);

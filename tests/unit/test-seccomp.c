@@ -24,6 +24,7 @@
 
 #include "basic/macro.h"
 #include "lib/seccomp.h"
+#include "lib/seccomp-notify.h"
 #include "lib/spec.h"
 
 #ifndef SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV
@@ -375,7 +376,11 @@ static int notify_body(const char *listener_path, int fd)
         _cleanup_free_ char *st = NULL;
         if (asprintf(&st, NOTIFY_STATE, (int)getpid()) < 0)
                 return 98;
-        if (rq_seccomp_send_listener(listener_path, fd, st, "MKNOD=/dev/null", NULL) < 0)
+        _cleanup_free_ char *msg = NULL;
+        int agent = rq_seccomp_agent_connect(listener_path, NULL);
+        if (agent < 0 ||
+            rq_seccomp_process_state(st, getpid(), "MKNOD=/dev/null", &msg, NULL) < 0 ||
+            rq_seccomp_agent_send(&agent, listener_path, fd, msg, NULL) < 0 || agent != -EBADF)
                 return 97;
         close(fd);
         return syscall(SYS_getppid) == 4242 ? 0 : 96;
@@ -486,15 +491,51 @@ static void a_notifying_program_needs_the_fd_taken(void **state)
         assert_non_null(e);
 }
 
-static void a_state_without_pid_is_refused(void **state)
+static void the_process_state_wraps_the_container_state(void **state)
+{
+        _cleanup_free_ char *msg = NULL;
+        assert_int_equal(
+                rq_seccomp_process_state("{\"id\":\"web\",\"pid\":7}", 42, "m=1", &msg, NULL), 0);
+        assert_string_equal(msg, "{\"ociVersion\":\"" RQ_SPEC_VERSION "\",\"fds\":[\"seccompFd\"],"
+                                 "\"pid\":42,\"metadata\":\"m=1\",\"state\":{\"id\":\"web\","
+                                 "\"pid\":7}}");
+        free(TAKE_PTR(msg));
+        /* No listenerMetadata: no "metadata" key. */
+        assert_int_equal(rq_seccomp_process_state("{}", 42, NULL, &msg, NULL), 0);
+        assert_string_equal(msg, "{\"ociVersion\":\"" RQ_SPEC_VERSION "\",\"fds\":[\"seccompFd\"],"
+                                 "\"pid\":42,\"state\":{}}");
+}
+
+static void a_state_that_is_not_an_object_or_without_pid_is_refused(void **state)
+{
+        char *msg = NULL;
+        _cleanup_error_ rq_error *e = NULL;
+        assert_int_equal(rq_seccomp_process_state("[1]", 42, NULL, &msg, &e), -EINVAL);
+        _cleanup_free_ char *text = rq_error_format(e);
+        assert_string_equal(text, "container state is not a JSON object");
+        rq_error_free(TAKE_PTR(e));
+        assert_int_equal(rq_seccomp_process_state("{}", 0, NULL, &msg, &e), -EINVAL);
+        assert_null(msg);
+}
+
+static void an_absent_agent_is_an_error_naming_the_path(void **state)
 {
         _cleanup_error_ rq_error *e = NULL;
-        assert_int_equal(rq_seccomp_send_listener("/nonexistent/agent.sock", 0, "{\"id\":\"web\"}",
-                                                  NULL, &e),
-                         -EINVAL);
+        assert_int_equal(rq_seccomp_agent_connect("/nonexistent/agent.sock", &e), -ENOENT);
         _cleanup_free_ char *msg = rq_error_format(e);
-        assert_string_equal(msg, "send the seccomp listener fd to /nonexistent/agent.sock: "
-                                 "container state has no pid");
+        assert_non_null(strstr(msg, "linux.seccomp.listenerPath: connect to the seccomp agent at "
+                                    "/nonexistent/agent.sock"));
+        assert_non_null(e->hint);
+}
+
+static void notify_on_sendmsg_is_refused(void **state)
+{
+        assert_compile_error("{'defaultAction':'SCMP_ACT_ALLOW','listenerPath':'/run/a.sock',"
+                             "'syscalls':[{'names':['mkdir'],'action':'SCMP_ACT_NOTIFY'},"
+                             "{'names':['getpid','sendmsg'],'action':'SCMP_ACT_NOTIFY'}]}",
+                             "linux.seccomp.syscalls[1].names[1]: SCMP_ACT_NOTIFY on sendmsg is "
+                             "refused: the runtime passes the listener to the agent with it, "
+                             "under the filter");
 }
 
 int main(void)
@@ -514,7 +555,10 @@ int main(void)
                 cmocka_unit_test(the_log_and_spec_allow_flags_are_accepted),
                 cmocka_unit_test(notify_hands_the_listener_to_the_agent),
                 cmocka_unit_test(a_notifying_program_needs_the_fd_taken),
-                cmocka_unit_test(a_state_without_pid_is_refused),
+                cmocka_unit_test(the_process_state_wraps_the_container_state),
+                cmocka_unit_test(a_state_that_is_not_an_object_or_without_pid_is_refused),
+                cmocka_unit_test(an_absent_agent_is_an_error_naming_the_path),
+                cmocka_unit_test(notify_on_sendmsg_is_refused),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
