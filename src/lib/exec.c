@@ -141,12 +141,13 @@ static _Noreturn void exec_child(const rq_spec *spec, const rq_seccomp_prog *sec
         const rq_spec_process *p = spec->process;
         int k;
         int keep[] = { sock };
-        if ((k = rq_process_attrs_apply(p, spec->linux_, &e)) < 0 ||
+        if ((k = rq_init_seccomp(seccomp, p, true, &e)) < 0 ||
+            (k = rq_process_attrs_apply(p, spec->linux_, &e)) < 0 ||
             (chdir(p->cwd) < 0 && (k = rq_error_set(&e, errno, "process.cwd: chdir %s", p->cwd))) ||
             (k = rq_init_close_fds(preserve, keep, 1, &e)) < 0 ||
             ((k = rq_exec_program(p->args, p->env, true)) < 0 &&
              (k = rq_exec_error(p->args[0], -k, &e))) ||
-            (seccomp && (k = rq_seccomp_load(seccomp, NULL, &e)) < 0) ||
+            (k = rq_init_seccomp(seccomp, p, false, &e)) < 0 ||
             (k = rq_sync_send(sock, RQ_SYNC_INIT_READY, NULL, 0, NULL, 0)) < 0) {
                 if (!e)
                         rq_error_set(&e, k, "exec");

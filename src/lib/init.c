@@ -11,11 +11,12 @@
  *      paths, createContainer hooks (still seeing the host), then pivot_root, read-only root
  *   5. with process.terminal: a pty from the container's own devpts (opened after pivot_root,
  *      checked by fd to be devpts), the master sent to the runtime for --console-socket
- *   6. process attributes: rlimits .. user .. capabilities .. no_new_privs (process-attrs.h)
+ *   6. process attributes: rlimits .. user .. capabilities .. no_new_privs (process-attrs.h);
+ *      without no_new_privs, seccomp just before them (rq_init_seccomp: it needs CAP_SYS_ADMIN)
  *   7. working directory, no fd but the sync socket left open, the pty slave as stdio
  *   8. check that process.args[0] can be found (so `create` reports it), tell the parent we are
  *      ready; with an exec fifo (create), block reading it until `start` writes a byte; then
- *      startContainer hooks, seccomp (the very last step), exec.
+ *      startContainer hooks, seccomp (the very last step, with no_new_privs), exec.
  *      The sync socket is close-on-exec: the parent reads EOF when the exec worked, or the
  *      error when it did not. */
 #include "lib/init.h"
@@ -118,7 +119,7 @@ static int setup_filesystem(const rq_init_ctx *c, const char *state, rq_error **
         /* Opened after the self bind: everything is mounted on the new root, not under it. */
         _cleanup_(rq_rootfs_done) rq_rootfs r = RQ_ROOTFS_NULL;
         if ((k = rq_rootfs_open(c->rootfs, &r, reterr)) < 0 ||
-            (k = rq_mount_apply_all(&r, s, reterr)) < 0 ||
+            (k = rq_mount_apply_all(&r, s, c->cgroup, reterr)) < 0 ||
             (k = rq_dev_setup(&r, s->linux_, c->userns_created ? RQ_DEV_BIND : RQ_DEV_MKNOD,
                               reterr)) < 0)
                 return k;
@@ -192,6 +193,14 @@ int rq_exec_error(const char *arg0, int err, rq_error **reterr)
         return rq_error_set(reterr, err, "exec %s", arg0);
 }
 
+int rq_init_seccomp(const rq_seccomp_prog *p, const rq_spec_process *process, bool early,
+                    rq_error **reterr)
+{
+        if (!p || early == process->no_new_privileges)
+                return 0;
+        return rq_seccomp_load(p, NULL, reterr);
+}
+
 /* A pty from the container's devpts: the master goes to the runtime, the slave is returned. */
 static int open_terminal(const rq_init_ctx *c, rq_error **reterr)
 {
@@ -248,7 +257,8 @@ static int setup(const rq_init_ctx *c, rq_error **reterr)
         _cleanup_close_ int slave = -EBADF;
         if (s->process->terminal && (slave = open_terminal(c, reterr)) < 0)
                 return slave;
-        if ((k = rq_process_attrs_apply(s->process, s->linux_, reterr)) < 0)
+        if ((k = rq_init_seccomp(c->seccomp, s->process, true, reterr)) < 0 ||
+            (k = rq_process_attrs_apply(s->process, s->linux_, reterr)) < 0)
                 return k;
         if (chdir(s->process->cwd) < 0)
                 return rq_error_set(reterr, errno, "process.cwd: chdir %s", s->process->cwd);
@@ -275,8 +285,8 @@ static int setup(const rq_init_ctx *c, rq_error **reterr)
         }
         if ((k = rq_hooks_run(s, RQ_HOOK_START_CONTAINER, state ? state : "{}", reterr)) < 0)
                 return k;
-        /* The very last step: from here on the filter applies. */
-        if (c->seccomp && (k = rq_seccomp_load(c->seccomp, NULL, reterr)) < 0)
+        /* The very last step (with no_new_privs): from here on the filter applies. */
+        if ((k = rq_init_seccomp(c->seccomp, s->process, false, reterr)) < 0)
                 return k;
         return 0;
 }

@@ -6,6 +6,7 @@
 
 #include <stdbool.h>
 
+#include "lib/cgroup.h"
 #include "lib/seccomp.h"
 #include "lib/spec.h"
 
@@ -16,6 +17,7 @@ typedef struct rq_init_ctx {
         bool userns_created; /* the parent writes the id maps: wait for it */
         bool wait_for_parent; /* the parent writes id maps or joins us to a cgroup first */
         const rq_seccomp_prog *seccomp; /* compiled by the parent, or NULL */
+        const rq_cgroup *cgroup; /* the container's cgroup (for cgroup mounts), or NULL */
         int exec_fifo_fd; /* O_RDWR fd of the exec fifo (create), or -1 (run) */
         unsigned preserve_fds; /* fds 3 .. 3+n-1 stay open, without close-on-exec */
 } rq_init_ctx;
@@ -25,6 +27,14 @@ typedef struct rq_init_ctx {
 int rq_exec_program(char *const *args, char *const *env, bool check_only);
 /* runc's words for a failed exec (podman turns them into exit codes 127 and 126). */
 int rq_exec_error(const char *arg0, int err, rq_error **reterr);
+
+/* Load the seccomp filter p (if any) in its phase. Without no_new_privs the kernel wants
+ * CAP_SYS_ADMIN for it, which process.capabilities usually drops: then it is loaded early, before
+ * the process attributes (runc's order too), and the few setup calls after it (setuid, capset,
+ * chdir, close_range, read, execve) run under it. With no_new_privs it is loaded late, right
+ * before exec, so it covers as little of the runtime as possible. */
+int rq_init_seccomp(const rq_seccomp_prog *p, const rq_spec_process *process, bool early,
+                    rq_error **reterr);
 
 /* Does the init stop to let the runtime run hooks (any prestart, createRuntime,
  * createContainer or startContainer hook)? */

@@ -107,6 +107,7 @@ int rq_spawn(const rq_spawn_opts *o, pid_t *ret_pid, rq_error **reterr)
                         .userns_created = flags & CLONE_NEWUSER,
                         .wait_for_parent = (flags & CLONE_NEWUSER) || o->cgroup,
                         .seccomp = seccomp,
+                        .cgroup = o->cgroup,
                         .exec_fifo_fd = exec_fifo_fd,
                         .preserve_fds = o->preserve_fds,
                 };
