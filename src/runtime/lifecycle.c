@@ -1,7 +1,9 @@
 /* rongqi-runtime start | kill | delete. */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
+#include <unistd.h>
 
 #include "basic/macro.h"
 #include "basic/parse-util.h"
@@ -92,9 +94,12 @@ int cmd_delete(const runtime_globals *g, int argc, char **argv)
         _cleanup_error_ rq_error *e = NULL;
         if (root < 0)
                 return 1;
-        /* -f of a container that does not exist succeeds, as in runc and crun: podman and
-         * containerd's shim clean up with it after a create that failed. */
-        if (rq_container_delete(root, id, force, &e) < 0 && !(force && rq_error_errno(e) == ENOENT))
+        /* -f of a container that does not exist (no state directory at all) succeeds, as in
+         * runc and crun: podman and containerd's shim clean up with it after a create that
+         * failed. A directory left without its state is still reported. */
+        if (rq_container_delete(root, id, force, &e) < 0 &&
+            !(force && rq_error_errno(e) == ENOENT &&
+              faccessat(root, id, F_OK, AT_SYMLINK_NOFOLLOW) < 0 && errno == ENOENT))
                 return runtime_fail(e);
         return 0;
 }
