@@ -178,12 +178,12 @@ containerd_setup() {
 	ctr_ images import --snapshotter native "$BATS_FILE_TMPDIR/busybox.oci.tar" >/dev/null
 }
 
-@test "podman run: the container's output and exit status are podman's" {
+@test "podman run -i: the container's stdin, output and exit status are podman's" {
 	podman_setup
-	run --separate-stderr podman_ run --rm --cgroup-parent "/$CG" "${PODMAN_RUN_OPTS[@]}" \
-		localhost/busybox sh -c 'echo out; echo err >&2; exit 3'
+	run --separate-stderr podman_ run --rm -i --cgroup-parent "/$CG" "${PODMAN_RUN_OPTS[@]}" \
+		localhost/busybox sh -c 'read l; echo "out $l"; echo err >&2; exit 3' <<<in
 	[ "$status" -eq 3 ]
-	[ "$output" = out ]
+	[ "$output" = "out in" ]
 	[ "$stderr" = err ]
 	[ -z "$(podman_ ps -aq)" ]
 }
@@ -203,7 +203,7 @@ containerd_setup() {
 	[ "${lines[3]}" = ro ]
 }
 
-@test "podman run -d, exec, stop, rm: exec's status, stop's SIGTERM reaches the init, nothing is left" {
+@test "podman run -d, exec, pause, stop, rm: exec's status, stop's SIGTERM reaches the init, nothing is left" {
 	podman_setup
 	run podman_ run -d --cgroup-parent "/$CG" "${PODMAN_RUN_OPTS[@]}" localhost/busybox \
 		sh -c 'trap "exit 42" TERM; while :; do sleep 0.1; done'
@@ -215,6 +215,12 @@ containerd_setup() {
 	[ "$output" = in ]
 	run "$RT" state "$id"
 	[ "$(echo "$output" | jq -r .status)" = running ]
+	run podman_ pause "$id"
+	[ "$status" -eq 0 ]
+	[ "$("$RT" state "$id" | jq -r .status)" = paused ]
+	run podman_ unpause "$id"
+	[ "$status" -eq 0 ]
+	[ "$("$RT" state "$id" | jq -r .status)" = running ]
 	run podman_ stop -t 10 "$id"
 	[ "$status" -eq 0 ]
 	[ "$(podman_ inspect -f '{{.State.ExitCode}}' "$id")" = 42 ]
