@@ -2,6 +2,7 @@
  * sizes. Nothing here logs or allocates. */
 #pragma once
 
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,6 +54,11 @@ static inline void fclosep(FILE **f)
         if (*f)
                 fclose(*f);
 }
+static inline void closedirp(DIR **d)
+{
+        if (*d)
+                closedir(*d);
+}
 
 /* Free a NULL-terminated array of strings. */
 static inline void strv_free(char **l)
@@ -71,6 +77,7 @@ static inline void strv_freep(char ***l)
 #define _cleanup_close_ _cleanup_(closep)
 #define _cleanup_free_ _cleanup_(freep)
 #define _cleanup_fclose_ _cleanup_(fclosep)
+#define _cleanup_closedir_ _cleanup_(closedirp)
 #define _cleanup_strv_free_ _cleanup_(strv_freep)
 
 /* Retry a syscall-style expression on EINTR. */

@@ -16,7 +16,7 @@
 #include "basic/string-util.h"
 #include "lib/log.h"
 
-#define CGROUP_ROOT "/sys/fs/cgroup"
+#define CGROUP_ROOT RQ_CGROUP_ROOT
 
 static const char *const mode_names[_RQ_CGROUP_MODE_MAX] = { "v1", "hybrid", "v2" };
 

@@ -23,6 +23,7 @@ typedef enum rq_cgroup_mode {
 } rq_cgroup_mode;
 
 #define RQ_CGROUP_DIRS_MAX 16
+#define RQ_CGROUP_ROOT "/sys/fs/cgroup" /* where the hierarchies are mounted */
 
 typedef struct rq_cgroup {
         rq_cgroup_mode mode;

@@ -15,12 +15,6 @@
 #include "basic/macro.h"
 #include "basic/string-util.h"
 
-static void closedirp(DIR **d)
-{
-        if (*d)
-                closedir(*d);
-}
-
 /* Deeper trees are refused: each level holds two fds. */
 #define COPY_DEPTH_MAX 128
 
@@ -160,7 +154,7 @@ static int copy_dir(copy_ctx *c, int from, int to, unsigned depth, rq_error **re
         int fd = openat(from, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (fd < 0)
                 return copy_error(c, errno, "open the directory", reterr);
-        _cleanup_(closedirp) DIR *d = fdopendir(fd);
+        _cleanup_closedir_ DIR *d = fdopendir(fd);
         if (!d) {
                 close(fd);
                 return copy_error(c, errno, "read the directory", reterr);

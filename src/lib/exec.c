@@ -178,14 +178,14 @@ static _Noreturn void exec_child(const exec_ctx *x)
         int slave = p->terminal ? rq_pty_open_in_container(x->sock, x->rows, x->cols, &e) : -EBADF;
         int keep[] = { x->sock, slave };
         if ((p->terminal && (k = slave) < 0) || (k = rq_lsm_apply_exec(p, &e)) < 0 ||
+            (k = rq_init_seccomp(x->seccomp, p, true, x->sock, &e)) < 0 ||
             (k = rq_process_attrs_apply(p, x->spec->linux_, &e)) < 0 ||
             (chdir(p->cwd) < 0 && (k = rq_error_set(&e, errno, "process.cwd: chdir %s", p->cwd))) ||
             (k = rq_init_close_fds(x->preserve, keep, p->terminal ? 2 : 1, &e)) < 0 ||
             (p->terminal && (k = rq_pty_make_stdio(slave, &e)) < 0) ||
             ((k = rq_exec_program(p->args, p->env, true)) < 0 &&
              (k = rq_exec_error(p->args[0], -k, &e))) ||
-            (x->seccomp && (k = x->seccomp->notify ? rq_seccomp_notify_load(x->seccomp, x->sock, &e)
-                                                   : rq_seccomp_load(x->seccomp, NULL, &e)) < 0) ||
+            (k = rq_init_seccomp(x->seccomp, p, false, x->sock, &e)) < 0 ||
             (k = rq_sync_send(x->sock, RQ_SYNC_INIT_READY, NULL, 0, NULL, 0)) < 0) {
                 if (!e)
                         rq_error_set(&e, k, "exec");

@@ -15,14 +15,15 @@
  *      --no-pivot, MS_MOVE onto / and chroot), read-only root
  *   5. with process.terminal: a pty from the container's own devpts (opened after pivot_root,
  *      checked by fd to be devpts), the master sent to the runtime for --console-socket
- *   6. the AppArmor profile / SELinux label for the exec (lsm.h), then process attributes:
- *      rlimits .. user .. capabilities .. no_new_privs (process-attrs.h)
+ *   6. the AppArmor profile / SELinux label for the exec (lsm.h); without no_new_privs, the
+ *      seccomp filter (the kernel wants CAP_SYS_ADMIN for it then: rq_init_seccomp); then
+ *      process attributes: rlimits .. user .. capabilities .. no_new_privs (process-attrs.h)
  *   7. working directory, no fd but the sync socket left open, the pty slave as stdio
- *   8. check that process.args[0] can be found (so `create` reports it); a seccomp filter that
- *      notifies is loaded now and its listener handed to the runtime for the agent (while
- *      `create` is still there to do it: seccomp-notify.c); tell the parent we are ready; with
- *      an exec fifo (create), block reading it until `start` writes a byte; then startContainer
- *      hooks, any other seccomp filter (the very last step), exec.
+ *   8. check that process.args[0] can be found (so `create` reports it); with no_new_privs, a
+ *      seccomp filter that notifies is loaded now and its listener handed to the runtime for
+ *      the agent (while `create` is still there to do it: seccomp-notify.c); tell the parent
+ *      we are ready; with an exec fifo (create), block reading it until `start` writes a byte;
+ *      then startContainer hooks, any other seccomp filter (the very last step), exec.
  *      The sync socket is close-on-exec: the parent reads EOF when the exec worked, or the
  *      error when it did not. */
 #include "lib/init.h"
@@ -129,7 +130,7 @@ static int setup_filesystem(const rq_init_ctx *c, const char *state, rq_error **
         /* Opened after the self bind: everything is mounted on the new root, not under it. */
         _cleanup_(rq_rootfs_done) rq_rootfs r = RQ_ROOTFS_NULL;
         if ((k = rq_rootfs_open(c->rootfs, &r, reterr)) < 0 ||
-            (k = rq_mount_apply_all(&r, s, c->idmount_fds, reterr)) < 0 ||
+            (k = rq_mount_apply_all(&r, s, c->idmount_fds, c->cgroup, reterr)) < 0 ||
             (k = rq_dev_setup(&r, s->linux_,
                               c->userns_created || c->userns_joined ? RQ_DEV_BIND : RQ_DEV_MKNOD,
                               reterr)) < 0)
@@ -203,6 +204,15 @@ int rq_exec_error(const char *arg0, int err, rq_error **reterr)
         if (err == EACCES)
                 return rq_error_set_plain(reterr, EACCES, "exec %s: permission denied", arg0);
         return rq_error_set(reterr, err, "exec %s", arg0);
+}
+
+int rq_init_seccomp(const rq_seccomp_prog *p, const rq_spec_process *process, bool early,
+                    int sync_fd, rq_error **reterr)
+{
+        if (!p || early == process->no_new_privileges)
+                return 0;
+        return p->notify ? rq_seccomp_notify_load(p, sync_fd, reterr)
+                         : rq_seccomp_load(p, NULL, reterr);
 }
 
 /* A pty from the container's devpts: the master goes to the runtime, the slave is returned.
@@ -303,6 +313,7 @@ static int setup(const rq_init_ctx *c, rq_error **reterr)
                 return slave;
         /* Before no_new_privs, which limits what a profile change at exec may do. */
         if ((k = rq_lsm_apply_exec(s->process, reterr)) < 0 ||
+            (k = rq_init_seccomp(c->seccomp, s->process, true, c->sync_fd, reterr)) < 0 ||
             (k = rq_process_attrs_apply(s->process, s->linux_, reterr)) < 0)
                 return k;
         if (chdir(s->process->cwd) < 0)
@@ -326,7 +337,7 @@ static int setup(const rq_init_ctx *c, rq_error **reterr)
         if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
                 return rq_error_set(reterr, errno, "make the init non-dumpable");
         bool notify = c->seccomp && c->seccomp->notify;
-        if (notify && (k = rq_seccomp_notify_load(c->seccomp, c->sync_fd, reterr)) < 0)
+        if (notify && (k = rq_init_seccomp(c->seccomp, s->process, false, c->sync_fd, reterr)) < 0)
                 return k;
         if ((k = rq_sync_send(c->sync_fd, RQ_SYNC_INIT_READY, NULL, 0, NULL, 0)) < 0)
                 return k;
@@ -340,7 +351,7 @@ static int setup(const rq_init_ctx *c, rq_error **reterr)
         if ((k = rq_hooks_run(s, RQ_HOOK_START_CONTAINER, state ? state : "{}", reterr)) < 0)
                 return k;
         /* The very last step: from here on the filter applies. */
-        if (c->seccomp && !notify && (k = rq_seccomp_load(c->seccomp, NULL, reterr)) < 0)
+        if (!notify && (k = rq_init_seccomp(c->seccomp, s->process, false, c->sync_fd, reterr)) < 0)
                 return k;
         return 0;
 }

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "lib/cgroup.h"
 #include "lib/seccomp.h"
 #include "lib/spec.h"
 
@@ -20,6 +21,7 @@ typedef struct rq_init_ctx {
         bool wait_for_parent; /* the parent writes id maps or joins us to a cgroup first */
         const int *idmount_fds; /* per mount: its id-mapped tree (idmount.h), or NULL */
         const rq_seccomp_prog *seccomp; /* compiled by the parent, or NULL */
+        const rq_cgroup *cgroup; /* the container's cgroup (for cgroup mounts), or NULL */
         int exec_fifo_fd; /* O_RDWR fd of the exec fifo (create), or -1 (run) */
         unsigned preserve_fds; /* fds 3 .. 3+n-1 stay open, without close-on-exec */
         uint16_t console_rows, console_cols; /* pty size overriding process.consoleSize, or 0 */
@@ -32,6 +34,15 @@ typedef struct rq_init_ctx {
 int rq_exec_program(char *const *args, char *const *env, bool check_only);
 /* runc's words for a failed exec (podman turns them into exit codes 127 and 126). */
 int rq_exec_error(const char *arg0, int err, rq_error **reterr);
+
+/* Load the seccomp filter p (if any) in its phase. Without no_new_privs the kernel wants
+ * CAP_SYS_ADMIN for it, which process.capabilities usually drops: then it is loaded early, before
+ * the process attributes (runc's order too), and the few setup calls after it (setuid, capset,
+ * chdir, close_range, read, execve) run under it. With no_new_privs it is loaded late, so it
+ * covers as little of the runtime as possible. A filter that notifies hands its listener to the
+ * runtime over sync_fd (seccomp-notify.h). */
+int rq_init_seccomp(const rq_seccomp_prog *p, const rq_spec_process *process, bool early,
+                    int sync_fd, rq_error **reterr);
 
 /* Does the init stop to let the runtime run hooks (any prestart, createRuntime,
  * createContainer or startContainer hook)? */

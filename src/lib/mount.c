@@ -1,6 +1,7 @@
 /* Applying mounts inside a container rootfs. See mount.h for the rules. */
 #include "lib/mount.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <linux/mount.h>
 #include <stdio.h>
@@ -14,6 +15,7 @@
 #include <unistd.h>
 
 #include "basic/chase.h"
+#include "basic/fd-util.h"
 #include "basic/macro.h"
 #include "basic/string-util.h"
 #include "lib/copy-tree.h"
@@ -135,8 +137,118 @@ static int copy_up(const rq_rootfs *r, const char *what, const char *dest, int u
         return 0;
 }
 
+/* The name under /sys/fs/cgroup of the hierarchy that holds dir ("memory", "cpu,cpuacct"). */
+static const char *hierarchy_name(const char *dir, size_t *ret_len)
+{
+        const char *name = dir + strlen(RQ_CGROUP_ROOT) + 1;
+        *ret_len = strcspn(name, "/");
+        return name;
+}
+
+/* Copy the host's links between co-mounted hierarchies ("cpu" -> "cpu,cpuacct") into the tmpfs
+ * at fd, for the hierarchies bound there. */
+static int cgroup_v1_links(int fd, const rq_cgroup *cg, const char *what, rq_error **reterr)
+{
+        _cleanup_closedir_ DIR *d = opendir(RQ_CGROUP_ROOT);
+        if (!d)
+                return rq_error_set(reterr, errno, "%s: list %s", what, RQ_CGROUP_ROOT);
+        for (struct dirent *de; (de = readdir(d));) {
+                char target[256];
+                ssize_t n;
+                if (de->d_type != DT_LNK ||
+                    (n = readlinkat(dirfd(d), de->d_name, target, sizeof(target) - 1)) <= 0)
+                        continue;
+                target[n] = 0;
+                for (size_t i = 0; i < cg->n_dirs; i++) {
+                        size_t len;
+                        const char *name = hierarchy_name(cg->dirs[i], &len);
+                        if (strlen(target) == len && strncmp(name, target, len) == 0 &&
+                            symlinkat(target, fd, de->d_name) < 0)
+                                return rq_error_set(reterr, errno, "%s: link %s -> %s", what,
+                                                    de->d_name, target);
+                }
+        }
+        return 0;
+}
+
+/* A "cgroup" mount on cgroup v1 (or hybrid): there is no single file system to mount (each
+ * hierarchy is mounted already on the host, and a second mount of a hierarchy with other
+ * options fails with EBUSY). As runc and crun do, the destination gets a tmpfs, and in it, named
+ * as on the host, each hierarchy's directory of the container's own cgroup, bound with the
+ * mount's flags; then the tmpfs takes the flags too (ro last: the directories are made first). */
+static int mount_cgroup_v1(const rq_rootfs *r, const rq_spec_mount *m, const char *what,
+                           const rq_cgroup *cg, int target, rq_error **reterr)
+{
+        const rq_mount_options *o = &m->parsed;
+        unsigned long flags = o->flags & (MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RELATIME);
+        char to[32];
+        fd_reopen_proc_path(target, to);
+        if (mount("tmpfs", to, "tmpfs", flags, "mode=755") < 0)
+                return rq_error_set(reterr, errno, "%s: mount a tmpfs for the hierarchies", what);
+        _cleanup_close_ int top = -EBADF;
+        int k = rq_rootfs_resolve(r, what, m->destination, O_PATH | O_DIRECTORY, 0, &top, reterr);
+        if (k < 0)
+                return k;
+        for (size_t i = 0; i < cg->n_dirs; i++) {
+                size_t len;
+                const char *name = hierarchy_name(cg->dirs[i], &len);
+                char sub[64];
+                snprintf(sub, sizeof(sub), "%.*s", (int)len, name);
+                _cleanup_close_ int src = open(cg->dirs[i], O_PATH | O_DIRECTORY | O_CLOEXEC);
+                if (src < 0)
+                        return rq_error_set(reterr, errno, "%s: open %s", what, cg->dirs[i]);
+                _cleanup_close_ int dst = -EBADF;
+                if (mkdirat(top, sub, 0755) < 0 ||
+                    (dst = openat(top, sub, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+                        return rq_error_set(reterr, errno, "%s: make the directory %s", what, sub);
+                char from[32], onto[32];
+                fd_reopen_proc_path(src, from);
+                fd_reopen_proc_path(dst, onto);
+                if (mount(from, onto, NULL, MS_BIND, NULL) < 0)
+                        return rq_error_set(reterr, errno, "%s: bind %s", what, cg->dirs[i]);
+                _cleanup_close_ int bound =
+                        openat(top, sub, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                if (bound < 0 || (k = bind_remount(bound, o->flags & REMOUNT_FLAGS)) < 0)
+                        return rq_error_set(reterr, bound < 0 ? -errno : k,
+                                            "%s: remount %s with its flags", what, sub);
+        }
+        if ((k = cgroup_v1_links(top, cg, what, reterr)) < 0)
+                return k;
+        char p[32];
+        fd_reopen_proc_path(top, p);
+        if ((o->flags & MS_RDONLY) &&
+            mount(NULL, p, NULL, MS_REMOUNT | MS_RDONLY | flags, "mode=755") < 0)
+                return rq_error_set(reterr, errno, "%s: make the tmpfs read-only", what);
+        return 0;
+}
+
+/* A "cgroup" or "cgroup2" mount: cgroup2 on a v2 host (its cgroup namespace decides what it
+ * shows); on v1 and hybrid hosts, the container's cgroup directories (mount_cgroup_v1). */
+static int mount_cgroup(const rq_rootfs *r, const rq_spec_mount *m, const char *what,
+                        const rq_cgroup *cg, int target, rq_error **reterr)
+{
+        rq_cgroup_mode mode;
+        int k = cg ? (mode = cg->mode, 0) : rq_cgroup_detect(&mode, reterr);
+        if (k < 0)
+                return k;
+        if (mode == RQ_CGROUP_V2) {
+                char to[32];
+                fd_reopen_proc_path(target, to);
+                unsigned long flags = m->parsed.flags & ~(MS_REMOUNT | MS_BIND | MS_REC);
+                if (mount("cgroup2", to, "cgroup2", flags, m->parsed.data) < 0)
+                        return rq_error_set(reterr, errno, "%s: mount cgroup2", what);
+                return 0;
+        }
+        if (!cg)
+                return rq_error_set_plain(reterr, EOPNOTSUPP,
+                                          "%s: a cgroup mount on cgroup %s needs the container's "
+                                          "own cgroup, which only root makes",
+                                          what, rq_cgroup_mode_to_string(mode));
+        return mount_cgroup_v1(r, m, what, cg, target, reterr);
+}
+
 int rq_mount_apply(const rq_rootfs *r, const rq_spec_mount *m, size_t index, int premade,
-                   const char *mount_label, rq_error **reterr)
+                   const char *mount_label, const rq_cgroup *cg, rq_error **reterr)
 {
         char what[320];
         snprintf(what, sizeof(what), "mounts[%zu] (%s)", index, m->destination);
@@ -185,6 +297,11 @@ int rq_mount_apply(const rq_rootfs *r, const rq_spec_mount *m, size_t index, int
                                                 type);
                 if ((k = open_target(r, what, m->destination, false, &target, reterr)) < 0)
                         return k;
+                if (streq(type, "cgroup") || streq(type, "cgroup2")) {
+                        if ((k = mount_cgroup(r, m, what, cg, target, reterr)) < 0)
+                                return k;
+                        return finish_mount(r, what, m->destination, o, bind, reterr);
+                }
                 char to[32];
                 fd_reopen_proc_path(target, to);
                 unsigned long flags = o->flags & ~(MS_REMOUNT | MS_BIND | MS_REC);
@@ -213,11 +330,12 @@ int rq_mount_apply(const rq_rootfs *r, const rq_spec_mount *m, size_t index, int
         return finish_mount(r, what, m->destination, o, bind, reterr);
 }
 
-int rq_mount_apply_all(const rq_rootfs *r, const rq_spec *s, const int *premade, rq_error **reterr)
+int rq_mount_apply_all(const rq_rootfs *r, const rq_spec *s, const int *premade,
+                       const rq_cgroup *cg, rq_error **reterr)
 {
         for (size_t i = 0; i < s->n_mounts; i++) {
                 int k = rq_mount_apply(r, &s->mounts[i], i, premade ? premade[i] : -EBADF,
-                                       s->linux_ ? s->linux_->mount_label : NULL, reterr);
+                                       s->linux_ ? s->linux_->mount_label : NULL, cg, reterr);
                 if (k < 0)
                         return k;
         }

@@ -21,12 +21,6 @@
 #define PF_KTHREAD 0x00200000UL /* include/linux/sched.h */
 #endif
 
-static inline void closedirp(DIR **d)
-{
-        if (*d)
-                closedir(*d);
-}
-
 /* Make room for need elements; NULL (and p untouched) on failure. */
 static void *grow(void *p, size_t *alloc, size_t need, size_t size)
 {
@@ -103,7 +97,7 @@ int rq_nslist_scan_procs(rq_nslist *l, int proc_fd, unsigned mask, rq_error **re
         int dfd = openat(proc_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (dfd < 0)
                 return rq_error_set(reterr, errno, "open /proc");
-        _cleanup_(closedirp) DIR *d = fdopendir(dfd);
+        _cleanup_closedir_ DIR *d = fdopendir(dfd);
         if (!d) {
                 int err = errno;
                 safe_close(dfd);

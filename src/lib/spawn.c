@@ -197,6 +197,7 @@ int rq_spawn(const rq_spawn_opts *o, pid_t *ret_pid, rq_error **reterr)
                 .wait_for_parent = (flags & CLONE_NEWUSER) || o->cgroup,
                 .idmount_fds = idmounts,
                 .seccomp = seccomp,
+                .cgroup = o->cgroup,
                 .exec_fifo_fd = exec_fifo_fd,
                 .preserve_fds = o->preserve_fds,
                 .console_rows = o->console_rows,

@@ -1,6 +1,9 @@
 /* rongqi-runtime start | kill | delete. */
+#include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
+#include <unistd.h>
 
 #include "basic/macro.h"
 #include "basic/parse-util.h"
@@ -79,17 +82,26 @@ int cmd_delete(const runtime_globals *g, int argc, char **argv)
 {
         bool force = false;
         const char *id;
-        int k = parse_simple("delete",
-                             "Usage: rongqi-runtime delete [-f] <container-id>\n\n"
-                             "Delete a stopped container; -f kills a running one first.\n",
-                             argc, argv, &force, NULL);
+        int k = parse_simple(
+                "delete",
+                "Usage: rongqi-runtime delete [-f] <container-id>\n\n"
+                "Delete a stopped container; -f kills a running one first (and succeeds "
+                "when there is no such container).\n",
+                argc, argv, &force, NULL);
         if (k != 0 || runtime_one_id("delete", argc, argv, &id) < 0)
                 return k > 0 ? 0 : 1;
         _cleanup_close_ int root = runtime_open_root(g, true);
         _cleanup_error_ rq_error *e = NULL;
         if (root < 0)
                 return 1;
-        return rq_container_delete(root, id, force, &e) < 0 ? runtime_fail(e) : 0;
+        /* -f of a container that does not exist (no state directory at all) succeeds, as in
+         * runc and crun: podman and containerd's shim clean up with it after a create that
+         * failed. A directory left without its state is still reported. */
+        if (rq_container_delete(root, id, force, &e) < 0 &&
+            !(force && rq_error_errno(e) == ENOENT &&
+              faccessat(root, id, F_OK, AT_SYMLINK_NOFOLLOW) < 0 && errno == ENOENT))
+                return runtime_fail(e);
+        return 0;
 }
 
 static int pause_or_resume(const runtime_globals *g, bool pause, int argc, char **argv)

@@ -93,7 +93,7 @@ static char *mountinfo_line(const char *rel)
 static int apply(rq_spec *s, rq_rootfs *r)
 {
         rq_error *e = NULL;
-        if (rq_rootfs_open(rootfs, r, &e) < 0 || rq_mount_apply_all(r, s, NULL, &e) < 0 ||
+        if (rq_rootfs_open(rootfs, r, &e) < 0 || rq_mount_apply_all(r, s, NULL, NULL, &e) < 0 ||
             (s->linux_->n_masked_paths &&
              rq_mount_masked_paths(r, s->linux_->masked_paths, s->linux_->n_masked_paths, &e) <
                      0) ||
@@ -284,7 +284,7 @@ static int error_child(void)
         rq_error *e = NULL;
         if (rq_rootfs_open(rootfs, &r, &e) < 0)
                 return child_error("mount", e);
-        if (rq_mount_apply_all(&r, s, NULL, &e) != -ENODEV)
+        if (rq_mount_apply_all(&r, s, NULL, NULL, &e) != -ENODEV)
                 return 60;
         char *m = rq_error_format(e);
         int k = m && strstr(m, "mounts[0] (/x): mount nosuchfs") &&
