@@ -7,8 +7,10 @@ build_pkgs=(gcc clang meson ninja-build pkg-config libjansson-dev libcap-dev lib
 # Tests: bats drives the binaries; util-linux and procps are the oracles (unshare, nsenter,
 # lsns, ps); uidmap gives newuidmap/newgidmap for --map-auto; clang's runtime gives ASan+UBSan;
 # clang-format checks the style; man-db renders the man pages; jq reads JSON output; strace
-# checks which syscalls nsenter makes; runc is the OCI runtime oracle.
-test_pkgs=(bats util-linux procps uidmap libclang-rt-14-dev clang-format man-db jq passwd strace runc)
+# checks which syscalls nsenter makes; runc is the OCI runtime oracle; qemu-system-x86 boots the
+# pure cgroup v1 and v2 test VMs (tests/vm/), whose initramfs cpio packs and busybox-static fills.
+test_pkgs=(bats util-linux procps uidmap libclang-rt-14-dev clang-format man-db jq passwd strace runc
+	qemu-system-x86 cpio busybox-static)
 # Benchmarks: hyperfine times the commands side by side; crun is a peer runtime.
 bench_pkgs=(hyperfine crun)
 
