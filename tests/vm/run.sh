@@ -11,6 +11,7 @@
 # the console's last lines as "# " diagnostics).
 #
 #   RQ_VM_CACHE     where build.sh put the kernel and initramfs (default build/vm-cache)
+#   RQ_VM_BUILD     the build directory build.sh took the binaries from (default build)
 #   RQ_VM_TIMEOUT   seconds for the whole VM run (default 240)
 #   RQ_VM_TEST_TIMEOUT  seconds for each script inside the VM (default 120)
 #   RQ_VM_MEM RQ_VM_SMP  guest memory (MiB, default 512) and CPUs (default 1: TCG is
@@ -20,6 +21,8 @@ set -uo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cache=${RQ_VM_CACHE:-$top/build/vm-cache}
 vm_timeout=${RQ_VM_TIMEOUT:-240}
+test_timeout=${RQ_VM_TEST_TIMEOUT:-120}
+bdir=${RQ_VM_BUILD:-$top/build}
 mode=${1:-}
 label=vm-$mode
 
@@ -44,8 +47,8 @@ command -v qemu-system-x86_64 >/dev/null ||
 [ -e "$cache/vmlinuz" ] && [ -f "$cache/initramfs.cpio.gz" ] ||
 	die "no VM image in $cache: run tests/vm/build.sh first"
 for b in rongqi rongqi-runtime; do
-	[ "$top/build/$b" -nt "$cache/initramfs.cpio.gz" ] &&
-		die "build/$b is newer than the VM image: run tests/vm/build.sh again"
+	[ "$bdir/$b" -nt "$cache/initramfs.cpio.gz" ] &&
+		die "$bdir/$b is newer than the VM image: run tests/vm/build.sh again"
 done
 
 tmp=$(mktemp -d /tmp/rongqi-vm.XXXXXX) || die "mktemp failed"
@@ -59,7 +62,7 @@ for s in "$@"; do
 	i=$((i + 1))
 	cp "$s" "$tmp/root/vm/tests/$(printf %02d "$i")-$(basename "$s")"
 done
-echo "${RQ_VM_TEST_TIMEOUT:-120}" >"$tmp/root/vm/timeout"
+echo "$test_timeout" >"$tmp/root/vm/timeout"
 (cd "$tmp/root" && find . | cpio -o -H newc -R 0:0 --quiet) | gzip -1 >"$tmp/tests.cpio.gz" ||
 	die "cpio of the test scripts failed"
 cat "$cache/initramfs.cpio.gz" "$tmp/tests.cpio.gz" >"$tmp/initrd"
@@ -78,7 +81,7 @@ touch "$tmp/console" "$tmp/tap"
 [ -n "${RQ_VM_CONSOLE:-}" ] && tr -d '\r' <"$tmp/console" >"$RQ_VM_CONSOLE"
 
 # Renumber the scripts' TAP into one stream; account for scripts that ended badly.
-tr -d '\r' <"$tmp/tap" | awk -v label="$label" -v qrc="$qrc" -v secs="$secs" -v vt="$vm_timeout" '
+tr -d '\r' <"$tmp/tap" | awk -v label="$label" -v qrc="$qrc" -v secs="$secs" -v vt="$vm_timeout" -v st="$test_timeout" '
 function emit(ok, rest) {
 	n++
 	sub(/^[0-9]+ */, "", rest)
@@ -91,7 +94,7 @@ function emit(ok, rest) {
 /^RQ-VM-END / {
 	rc = $3; sub(/^rc=/, "", rc)
 	if (rc != 0 && !failed_here)
-		emit("not ok", "the script exited with status " rc (rc == 124 ? " (timed out)" : ""))
+		emit("not ok", "the script exited with status " rc (rc == 143 ? " (killed after " st " s)" : ""))
 	else if (!had)
 		emit("not ok", "the script reported no test")
 	open = 0; next
@@ -100,7 +103,7 @@ function emit(ok, rest) {
 /^not ok / { if (open) { had = 1; failed_here = 1; emit("not ok", substr($0, 8)) }; next }
 /^ok / { if (open) { had = 1; emit("ok", substr($0, 4)) }; next }
 /^1\.\.[0-9]+/ { next }
-{ if (open) print }
+{ if (open) print (/^#/ ? $0 : "# " $0) }
 END {
 	if (open) emit("not ok", "did not finish")
 	if (!done) {
