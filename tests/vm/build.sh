@@ -51,10 +51,12 @@ if ! resolve_kernel && [ "$(id -u)" -eq 0 ]; then
 	apt-get update -qq >/dev/null 2>&1 || true
 	resolve_kernel || true
 fi
+cached=
+for d in "$cache"/kernel/*_*; do [ -f "$d/vmlinuz" ] && cached=$d; done
 if [ -n "$ver" ]; then
 	kdir=$cache/kernel/${pkg}_$ver
-elif kdir=$(ls -d "$cache"/kernel/*_*/ 2>/dev/null | tail -n 1) && [ -n "$kdir" ]; then
-	kdir=${kdir%/}
+elif [ -n "$cached" ]; then
+	kdir=$cached
 	echo "tests/vm/build.sh: apt knows no cloud kernel package; using the cached $kdir" >&2
 else
 	die "no Debian cloud kernel package in apt's lists (apt-cache depends linux-image-cloud-amd64)" \

@@ -87,12 +87,12 @@ cg_dirs_left() {
 	find "$CGROOT" -path "*$CGPATH" -type d 2>/dev/null
 }
 
-# wait_for CMD...: retry a command for up to 5 s.
+# wait_for CMD...: retry a command for up to 20 s (emulation on a busy host is slow).
 wait_for() {
 	_i=0
-	while [ $_i -lt 100 ]; do
+	while [ $_i -lt 200 ]; do
 		"$@" && return 0
-		sleep 0.05
+		sleep 0.1
 		_i=$((_i + 1))
 	done
 	"$@"

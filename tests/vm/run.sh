@@ -16,6 +16,7 @@
 #   RQ_VM_TEST_TIMEOUT  seconds for each script inside the VM (default 120)
 #   RQ_VM_MEM RQ_VM_SMP  guest memory (MiB, default 512) and CPUs (default 1: TCG is
 #                   faster with one on a busy 2-core host)
+#   RQ_VM_ACCEL     qemu accelerator (default tcg; kvm where it works: not on every host)
 #   RQ_VM_CONSOLE   a file to keep the whole serial console in (per-test times, kernel log)
 set -uo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -70,7 +71,7 @@ cat "$cache/initramfs.cpio.gz" "$tmp/tests.cpio.gz" >"$tmp/initrd"
 # ttyS0: the kernel's and init's console; ttyS1: only the scripts' stdout, so that kernel
 # messages (an OOM kill, say) never land inside a TAP line.
 start=$(date +%s)
-timeout -k 5 "$vm_timeout" qemu-system-x86_64 -accel tcg -nodefaults -nic none \
+timeout -k 5 "$vm_timeout" qemu-system-x86_64 -accel "${RQ_VM_ACCEL:-tcg}" -nodefaults -nic none \
 	-m "${RQ_VM_MEM:-512}" -smp "${RQ_VM_SMP:-1}" -display none -no-reboot -monitor none \
 	-kernel "$cache/vmlinuz" -initrd "$tmp/initrd" \
 	-append "console=ttyS0 quiet panic=-1 rq.cgroup=$mode" \
