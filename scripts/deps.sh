@@ -8,9 +8,11 @@ build_pkgs=(gcc clang meson ninja-build pkg-config libjansson-dev libcap-dev lib
 # lsns, ps); uidmap gives newuidmap/newgidmap for --map-auto; clang's runtime gives ASan+UBSan;
 # clang-format checks the style; man-db renders the man pages; jq reads JSON output; strace
 # checks which syscalls nsenter makes; runc is the OCI runtime oracle; podman (with conmon) and
-# containerd (ctr, its runc v2 shim) are the runtime's real callers in clients.bats.
+# containerd (ctr, its runc v2 shim) are the runtime's real callers in clients.bats;
+# qemu-system-x86 boots the pure cgroup v1 and v2 test VMs (tests/vm/), whose initramfs cpio
+# packs and busybox-static fills.
 test_pkgs=(bats util-linux procps uidmap libclang-rt-14-dev clang-format man-db jq passwd strace runc
-	podman conmon containerd)
+	podman conmon containerd qemu-system-x86 cpio busybox-static)
 # Benchmarks: hyperfine times the commands side by side; crun is a peer runtime.
 bench_pkgs=(hyperfine crun)
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it: install dependencies, build with gcc and (ASan+UBSan)
 # with clang, run the unit tests in both builds, check formatting and the man pages, run the
-# integration tests as root and (inside them) as an unprivileged user this script creates.
+# integration tests as root and (inside them) as an unprivileged user this script creates, then
+# the VM tests (tests/vm: a pure cgroup v2 and a pure v1 kernel under qemu).
 # Ends with one line: "N passed, M failed, K skipped". Exit status 0 only when nothing failed.
 #
 #   tests/run.sh [--quick]     --quick skips the dependency install and the sanitizer build
@@ -117,6 +118,18 @@ export RONGQI="$top/build/rongqi"
 
 echo "# integration"
 count_tap integration < <(bats --tap tests/integration)
+
+# The cgroup tests again on a pure cgroup v2 and a pure v1 kernel, in an emulated VM (this
+# host's hierarchy is whatever it is; see docs/testing.md). A missing qemu or kernel package is
+# a failure, not a skip.
+echo "# vm"
+vm_before=$failed
+step "the test VM's kernel and initramfs are prepared (tests/vm/build.sh)" tests/vm/build.sh
+if [ "$failed" -eq "$vm_before" ]; then
+	for mode in v2 v1; do
+		count_tap "vm-$mode" < <(tests/vm/run.sh "$mode" tests/vm/t/*.sh)
+	done
+fi
 
 echo
 if [ ${#failures[@]} -gt 0 ]; then
