@@ -3,6 +3,7 @@
 #pragma once
 
 #include <errno.h>
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -52,6 +53,11 @@ static inline void fclosep(FILE **f)
 {
         if (*f)
                 fclose(*f);
+}
+static inline void closedirp(DIR **d)
+{
+        if (*d)
+                closedir(*d);
 }
 
 /* Free a NULL-terminated array of strings. */

@@ -21,12 +21,6 @@
 #define PF_KTHREAD 0x00200000UL /* include/linux/sched.h */
 #endif
 
-static inline void closedirp(DIR **d)
-{
-        if (*d)
-                closedir(*d);
-}
-
 /* Make room for need elements; NULL (and p untouched) on failure. */
 static void *grow(void *p, size_t *alloc, size_t need, size_t size)
 {
