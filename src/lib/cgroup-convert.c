@@ -66,16 +66,16 @@ int cg_swap_to_v2(int64_t swap, bool limit_set, int64_t limit, int64_t *ret, boo
 /* What every container may use whatever its rules say: the spec's default devices and the
  * terminal devices, and mknod of any node (opening one is what the rules decide). */
 static const cg_dev_rule always_allowed[] = {
-        { true, 'c', -1, -1, CG_DEV_MKNOD }, { true, 'b', -1, -1, CG_DEV_MKNOD },
+        { true, 'b', -1, -1, CG_DEV_MKNOD }, { true, 'c', -1, -1, CG_DEV_MKNOD },
         { true, 'c', 1, 3, CG_DEV_RWM }, /* null */
         { true, 'c', 1, 5, CG_DEV_RWM }, /* zero */
         { true, 'c', 1, 7, CG_DEV_RWM }, /* full */
         { true, 'c', 1, 8, CG_DEV_RWM }, /* random */
         { true, 'c', 1, 9, CG_DEV_RWM }, /* urandom */
         { true, 'c', 5, 0, CG_DEV_RWM }, /* tty */
-        { true, 'c', 5, 1, CG_DEV_RWM }, /* console */
         { true, 'c', 5, 2, CG_DEV_RWM }, /* ptmx */
-        { true, 'c', 136, -1, CG_DEV_RWM }, /* pts */
+        { true, 'c', 10, 200, CG_DEV_RWM }, /* net/tun */
+        { true, 'c', 136, -1, CG_DEV_RWM }, /* pts (and /dev/console, a pts bound there) */
 };
 
 static unsigned access_bits(const char *s)
@@ -96,14 +96,19 @@ int cg_device_rules(const rq_spec_resources *res, const rq_spec_device *devices,
 {
         size_t n_spec = res ? res->n_devices : 0;
         size_t n_always = sizeof(always_allowed) / sizeof(always_allowed[0]);
-        cg_dev_rule *rules = calloc(n_spec + n_always + n_devices + 1, sizeof(*rules));
+        cg_dev_rule *rules = calloc(1 + n_spec + n_always + n_devices, sizeof(*rules));
         if (!rules)
                 return -ENOMEM;
+        /* an allowlist: what no rule allows is denied (as runc, whatever the cgroup's parent
+         * allows) */
+        rules[0] = (cg_dev_rule){
+                .allow = false, .type = 'a', .major = -1, .minor = -1, .access = CG_DEV_RWM
+        };
         size_t insert_after = 0; /* the number of spec rules before the defaults */
         for (size_t i = 0; i < n_spec; i++)
                 if (res->devices[i].type == 'a')
                         insert_after = i + 1;
-        size_t n = 0;
+        size_t n = 1;
         for (size_t i = 0; i <= n_spec; i++) {
                 if (i == insert_after) {
                         for (size_t j = 0; j < n_always; j++)

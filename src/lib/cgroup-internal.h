@@ -110,10 +110,11 @@ typedef struct cg_dev_rule {
         unsigned access; /* CG_DEV_* */
 } cg_dev_rule;
 
-/* The rules to apply, in order: linux.resources.devices, with the devices every container gets
- * (the spec's default devices, /dev/pts, /dev/ptmx, /dev/console, mknod of any node) and
- * linux.devices allowed right after the last rule of type 'a' (so a default deny-all does not
- * take them away and an explicit rule later in the list still can). malloc'd in *ret. */
+/* The rules to apply, in order: deny all (the list is an allowlist), linux.resources.devices,
+ * with the devices every container gets (runc's list: the spec's default devices, /dev/pts,
+ * /dev/ptmx, /dev/net/tun, mknod of any node) and linux.devices allowed right after the last
+ * rule of type 'a' (so the config's deny-all does not take them away and an explicit rule
+ * later in the list still can). malloc'd in *ret. */
 int cg_device_rules(const rq_spec_resources *res, const rq_spec_device *devices, size_t n_devices,
                     cg_dev_rule **ret, size_t *ret_n);
 /* A rule as a line for v1 devices.allow / devices.deny: "c 1:3 rwm", "a". */

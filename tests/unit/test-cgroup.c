@@ -114,21 +114,36 @@ static void default_devices_stay_usable_under_deny_all(void **state)
 {
         rq_spec_device_cgroup deny_all = { .allow = false, .type = 'a', .access = (char *)"rwm" };
         rq_spec_resources res = { .devices = &deny_all, .n_devices = 1 };
-        rq_spec_device tun = {
-                .type = 'c', .path = (char *)"/dev/net/tun", .major = 10, .minor = 200
+        rq_spec_device fuse = {
+                .type = 'c', .path = (char *)"/dev/fuse", .major = 10, .minor = 229
         };
         _cleanup_free_ cg_dev_rule *r = NULL;
         size_t n;
-        assert_int_equal(cg_device_rules(&res, &tun, 1, &r, &n), 0);
+        assert_int_equal(cg_device_rules(&res, &fuse, 1, &r, &n), 0);
         assert_false(r[0].allow);
         assert_int_equal(r[0].type, 'a');
         assert_true(cg_dev_decide(r, n, 'c', 1, 3, CG_DEV_READ | CG_DEV_WRITE));
         assert_true(cg_dev_decide(r, n, 'c', 136, 4, CG_DEV_WRITE));
-        assert_true(cg_dev_decide(r, n, 'c', 10, 200, CG_DEV_WRITE));
+        assert_true(cg_dev_decide(r, n, 'c', 10, 229, CG_DEV_WRITE));
+        assert_true(cg_dev_decide(r, n, 'c', 10, 200, CG_DEV_WRITE)); /* tun, as runc */
         assert_true(cg_dev_decide(r, n, 'b', 8, 0, CG_DEV_MKNOD));
         assert_false(cg_dev_decide(r, n, 'b', 8, 0, CG_DEV_READ));
         assert_false(cg_dev_decide(r, n, 'c', 1, 11, CG_DEV_READ)); /* kmsg */
         assert_false(cg_dev_decide(r, n, 'c', 1, 1, CG_DEV_WRITE)); /* mem */
+}
+
+/* Without any rule the list is still an allowlist (as runc). */
+static void no_rules_allow_only_the_default_devices(void **state)
+{
+        _cleanup_free_ cg_dev_rule *r = NULL;
+        size_t n;
+        assert_int_equal(cg_device_rules(NULL, NULL, 0, &r, &n), 0);
+        assert_true(cg_dev_decide(r, n, 'c', 1, 3, CG_DEV_WRITE));
+        assert_false(cg_dev_decide(r, n, 'b', 7, 0, CG_DEV_READ));
+        char line[64];
+        cg_dev_rule_v1(&r[0], line, sizeof(line));
+        assert_string_equal(line, "a");
+        assert_false(r[0].allow);
 }
 
 /* An explicit rule after the deny-all still restricts a default device. */
@@ -305,6 +320,7 @@ int main(void)
                 cmocka_unit_test(mountinfo_lines_give_hierarchies_and_controllers),
                 cmocka_unit_test(rules_become_v1_devices_lines),
                 cmocka_unit_test(default_devices_stay_usable_under_deny_all),
+                cmocka_unit_test(no_rules_allow_only_the_default_devices),
                 cmocka_unit_test(a_later_rule_can_deny_a_default_device),
                 cmocka_unit_test(the_device_program_decides_as_the_rules),
                 cmocka_unit_test(the_kernel_runs_the_device_program),
