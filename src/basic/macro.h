@@ -4,6 +4,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>

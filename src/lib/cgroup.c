@@ -1,6 +1,10 @@
-/* The container's cgroup: detect, create, limit, attach, remove. See cgroup.h. */
+/* The container's cgroup: detection, the hierarchies of the host, path rules, the public
+ * interface and the dispatch to the v1 (cgroup-v1.c) or v2 (cgroup-v2.c) backend. A hybrid
+ * host is v1 for every controller mounted there, plus its cgroup2 mount for the controllers
+ * only it has (hugetlb on some hosts) and for linux.resources.unified. See cgroup.h. */
 #include "lib/cgroup.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <linux/magic.h>
 #include <stdio.h>
@@ -14,9 +18,8 @@
 #include "basic/fd-util.h"
 #include "basic/macro.h"
 #include "basic/string-util.h"
+#include "lib/cgroup-internal.h"
 #include "lib/log.h"
-
-#define CGROUP_ROOT RQ_CGROUP_ROOT
 
 static const char *const mode_names[_RQ_CGROUP_MODE_MAX] = { "v1", "hybrid", "v2" };
 
@@ -55,47 +58,109 @@ char *rq_cgroup_path_for(const rq_spec *spec, const char *id)
         return strprintf("/rongqi-runtime/%s", id);
 }
 
-/* The hierarchies to use: v2: the one mount; v1 and hybrid: every v1 mount point under
- * /sys/fs/cgroup (each directory that is a cgroup mount; co-mounted links are skipped). */
-static int hierarchies(rq_cgroup_mode mode, char **ret, size_t *ret_n)
+/* ---- the host's hierarchies --------------------------------------------------------------- */
+
+void cg_mount_done(cg_mount *m)
+{
+        free(m->mount_point);
+        free(m->controllers);
+        *m = (cg_mount){ 0 };
+}
+
+int cg_parse_mountinfo_line(const char *line, cg_mount *ret)
+{
+        /* "ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTS [OPTIONAL...] - FSTYPE SOURCE SUPEROPTS" */
+        const char *p = line;
+        for (int i = 0; i < 4; i++) {
+                p = strchr(p, ' ');
+                if (!p)
+                        return -EINVAL;
+                p++;
+        }
+        size_t mp_len = strcspn(p, " ");
+        const char *sep = strstr(p, " - ");
+        if (!sep)
+                return -EINVAL;
+        const char *type = sep + 3;
+        size_t type_len = strcspn(type, " ");
+        bool v1 = type_len == 6 && strncmp(type, "cgroup", 6) == 0;
+        bool v2 = type_len == 7 && strncmp(type, "cgroup2", 7) == 0;
+        if (!v1 && !v2)
+                return 0;
+        const char *src = type + type_len + (type[type_len] == ' ');
+        const char *opts = strchr(src, ' ');
+        opts = opts ? opts + 1 : "";
+        _cleanup_free_ char *ctl = strndup(opts, strcspn(opts, " \n"));
+        if (!ctl)
+                return -ENOMEM;
+        /* the super options hold rw/ro and flags besides the controller names: keep names */
+        _cleanup_free_ char *names = strdup("");
+        if (!names)
+                return -ENOMEM;
+        for (char *save = NULL, *w = v1 ? strtok_r(ctl, ",", &save) : NULL; w;
+             w = strtok_r(NULL, ",", &save)) {
+                if (streq(w, "rw") || streq(w, "ro") || streq(w, "noprefix") ||
+                    streq(w, "clone_children") || streq(w, "xattr") ||
+                    startswith(w, "release_agent=") || streq(w, "cpuset_v2_mode") ||
+                    streq(w, "favordynmods") || streq(w, "none"))
+                        continue;
+                char *more = strprintf("%s%s%s", names, *names ? "," : "", w);
+                if (!more)
+                        return -ENOMEM;
+                free(names);
+                names = more;
+        }
+        *ret = (cg_mount){ .mount_point = strndup(p, mp_len),
+                           .controllers = TAKE_PTR(names),
+                           .v2 = v2 };
+        if (!ret->mount_point) {
+                cg_mount_done(ret);
+                return -ENOMEM;
+        }
+        return 1;
+}
+
+/* The hierarchies to use: v2: the one mount; v1 and hybrid: every cgroup and cgroup2 mount
+ * below /sys/fs/cgroup. */
+static int hierarchies(rq_cgroup_mode mode, cg_mount *ret, size_t *ret_n)
 {
         size_t n = 0;
+        *ret_n = 0;
         if (mode == RQ_CGROUP_V2) {
-                ret[n++] = strdup(CGROUP_ROOT);
-                *ret_n = n;
-                return ret[0] ? 0 : -ENOMEM;
+                ret[0] = (cg_mount){ strdup(CGROUP_ROOT), strdup(""), true };
+                *ret_n = 1;
+                return ret[0].mount_point && ret[0].controllers ? 0 : -ENOMEM;
         }
         _cleanup_fclose_ FILE *f = fopen("/proc/self/mountinfo", "re");
         if (!f)
                 return negative_errno();
         char line[4096];
         while (fgets(line, sizeof(line), f) && n < RQ_CGROUP_DIRS_MAX) {
-                char *sep = strstr(line, " - cgroup ");
-                if (!sep)
+                cg_mount m;
+                int k = cg_parse_mountinfo_line(line, &m);
+                if (k == -ENOMEM)
+                        return k;
+                if (k <= 0)
                         continue;
-                /* the 5th field is the mount point */
-                char *p = line;
-                for (int i = 0; i < 4 && p; i++)
-                        p = strchr(p, ' ') ? strchr(p, ' ') + 1 : NULL;
-                if (!p)
+                if (!startswith(m.mount_point, CGROUP_ROOT "/")) {
+                        cg_mount_done(&m);
                         continue;
-                size_t len = strcspn(p, " ");
-                if (strncmp(p, CGROUP_ROOT "/", strlen(CGROUP_ROOT) + 1) != 0)
-                        continue;
-                ret[n] = strndup(p, len);
-                if (!ret[n])
-                        return -ENOMEM;
-                n++;
+                }
+                ret[n++] = m;
+                *ret_n = n;
         }
-        *ret_n = n;
         return 0;
 }
 
-/* Write a limit ("max" when negative) to dir/file; the error names the config field. */
-static int write_limit(const char *dir, const char *file, int64_t value, bool neg_is_max,
-                       const char *field, rq_error **reterr);
+static void mounts_done(cg_mount *m, size_t n)
+{
+        for (size_t i = 0; i < n; i++)
+                cg_mount_done(&m[i]);
+}
 
-static int write_file(const char *dir, const char *file, const char *value, rq_error **reterr)
+/* ---- writers ------------------------------------------------------------------------------ */
+
+int cg_write(const char *dir, const char *file, const char *value, rq_error **reterr)
 {
         _cleanup_free_ char *p = strprintf("%s/%s", dir, file);
         if (!p)
@@ -106,26 +171,72 @@ static int write_file(const char *dir, const char *file, const char *value, rq_e
         return 0;
 }
 
-static int write_limit(const char *dir, const char *file, int64_t value, bool neg_is_max,
-                       const char *field, rq_error **reterr)
+bool cg_has_file(const char *dir, const char *file)
 {
-        char v[32];
-        if (value < 0 && neg_is_max)
-                strcpy(v, "max");
-        else
-                snprintf(v, sizeof(v), "%lld", (long long)value);
-        int k = write_file(dir, file, v, reterr);
+        _cleanup_free_ char *p = strprintf("%s/%s", dir, file);
+        return p && access(p, F_OK) == 0;
+}
+
+int cg_unsupported(const rq_cgroup *cg, rq_error **reterr, const char *field, const char *why)
+{
+        return rq_error_set_plain(reterr, ENOTSUP, "linux.resources.%s: %s (this host: cgroup %s)",
+                                  field, why, rq_cgroup_mode_to_string(cg->mode));
+}
+
+int cg_write_field(const rq_cgroup *cg, const char *dir, const char *file, const char *value,
+                   const char *field, rq_error **reterr)
+{
+        if (!cg_has_file(dir, file)) {
+                _cleanup_free_ char *why = strprintf("the kernel has no %s here (%s)", file, dir);
+                return cg_unsupported(cg, reterr, field, why ? why : file);
+        }
+        int k = cg_write(dir, file, value, reterr);
         return k < 0 ? rq_error_wrap(reterr, "linux.resources.%s", field) : 0;
 }
 
-/* mkdir -p below root; a new cpuset cgroup gets its parent's cpus and mems (v1 starts them
+int cg_write_num(const rq_cgroup *cg, const char *dir, const char *file, int64_t value,
+                 bool max_for_negative, const char *field, rq_error **reterr)
+{
+        char v[32];
+        if (value < 0 && max_for_negative)
+                strcpy(v, "max");
+        else
+                snprintf(v, sizeof(v), "%lld", (long long)value);
+        return cg_write_field(cg, dir, file, v, field, reterr);
+}
+
+const char *cg_v1_dir(const rq_cgroup *cg, const char *controller)
+{
+        size_t n = strlen(controller);
+        for (size_t i = 0; i < cg->n_dirs; i++)
+                for (const char *p = cg->controllers[i]; p && *p;) {
+                        if (strncmp(p, controller, n) == 0 && (p[n] == 0 || p[n] == ','))
+                                return cg->dirs[i] == cg->unified ? NULL : cg->dirs[i];
+                        p = strchr(p, ',');
+                        p = p ? p + 1 : NULL;
+                }
+        return NULL;
+}
+
+bool cg_v2_has_controller(const char *v2_root, const char *controller)
+{
+        _cleanup_free_ char *p = strprintf("%s/cgroup.controllers", v2_root), *list = NULL;
+        if (!p || read_full_file_at(AT_FDCWD, p, &list, NULL) < 0)
+                return false;
+        size_t n = strlen(controller);
+        for (const char *s = list; (s = strstr(s, controller)); s += n)
+                if ((s == list || s[-1] == ' ') && (s[n] == ' ' || s[n] == '\n' || s[n] == 0))
+                        return true;
+        return false;
+}
+
+/* mkdir -p below root; a new v1 cpuset cgroup gets its parent's cpus and mems (v1 starts them
  * empty, and an empty cpuset takes no tasks). */
-static int make_dirs(const char *root, const char *path, rq_error **reterr)
+static int make_dirs(const char *root, bool cpuset, const char *path, rq_error **reterr)
 {
         _cleanup_free_ char *full = strprintf("%s%s", root, path);
         if (!full)
                 return rq_error_set(reterr, ENOMEM, "cgroup path");
-        bool cpuset = strstr(root, "cpuset") != NULL;
         for (char *s = full + strlen(root) + 1;; s++) {
                 bool end = *s == 0;
                 if (*s != '/' && !end)
@@ -142,8 +253,8 @@ static int make_dirs(const char *root, const char *path, rq_error **reterr)
                         if (pc && pm && read_full_file_at(AT_FDCWD, pc, &cpus, NULL) == 0 &&
                             read_full_file_at(AT_FDCWD, pm, &mems, NULL) == 0) {
                                 int k;
-                                if ((k = write_file(full, "cpuset.cpus", cpus, reterr)) < 0 ||
-                                    (k = write_file(full, "cpuset.mems", mems, reterr)) < 0)
+                                if ((k = cg_write(full, "cpuset.cpus", cpus, reterr)) < 0 ||
+                                    (k = cg_write(full, "cpuset.mems", mems, reterr)) < 0)
                                         return k;
                         }
                 } else if (made < 0 && made != -EEXIST && access(full, F_OK) < 0) {
@@ -156,161 +267,46 @@ static int make_dirs(const char *root, const char *path, rq_error **reterr)
         return 0;
 }
 
-static const char *dir_of(const rq_cgroup *cg, const char *controller)
-{
-        for (size_t i = 0; i < cg->n_dirs; i++) {
-                const char *base = cg->dirs[i] + strlen(CGROUP_ROOT) + 1;
-                size_t n = strlen(controller);
-                /* "memory/...", or a co-mount like "cpu,cpuacct/..." */
-                for (const char *p = base; *p && *p != '/';) {
-                        if (strncmp(p, controller, n) == 0 && (p[n] == '/' || p[n] == ','))
-                                return cg->dirs[i];
-                        p = strchr(p, ',');
-                        if (!p)
-                                break;
-                        p++;
-                }
-        }
-        return NULL;
-}
-
-/* The v1 hierarchy of a controller, or an error naming the config field that needs it. */
-static int need_dir(const rq_cgroup *cg, const char *controller, const char *field,
-                    const char **ret, rq_error **reterr)
-{
-        *ret = dir_of(cg, controller);
-        if (!*ret)
-                return rq_error_set_plain(reterr, ENOTSUP,
-                                          "linux.resources.%s: no %s hierarchy on this host", field,
-                                          controller);
-        return 0;
-}
-
-static int apply_v1(const rq_cgroup *cg, const rq_spec_resources *r, rq_error **reterr)
-{
-        const char *d;
-        int k;
-        const rq_spec_cpu *cpu = r->cpu;
-        if (r->memory && r->memory->limit.set &&
-            ((k = need_dir(cg, "memory", "memory", &d, reterr)) < 0 ||
-             (k = write_limit(d, "memory.limit_in_bytes", r->memory->limit.value, false,
-                              "memory.limit", reterr)) < 0))
-                return k;
-        if (r->pids && r->pids->limit.set &&
-            ((k = need_dir(cg, "pids", "pids", &d, reterr)) < 0 ||
-             (k = write_limit(d, "pids.max", r->pids->limit.value, true, "pids.limit", reterr)) <
-                     0))
-                return k;
-        if (!cpu || !(cpu->shares.set || cpu->quota.set || cpu->period.set))
-                return 0;
-        if ((k = need_dir(cg, "cpu", "cpu", &d, reterr)) < 0 ||
-            (cpu->shares.set && (k = write_limit(d, "cpu.shares", (int64_t)cpu->shares.value, false,
-                                                 "cpu.shares", reterr)) < 0) ||
-            /* period first: a quota is checked against the current period */
-            (cpu->period.set && (k = write_limit(d, "cpu.cfs_period_us", (int64_t)cpu->period.value,
-                                                 false, "cpu.period", reterr)) < 0) ||
-            (cpu->quota.set && (k = write_limit(d, "cpu.cfs_quota_us", cpu->quota.value, false,
-                                                "cpu.quota", reterr)) < 0))
-                return k;
-        return 0;
-}
-
-static int apply_v2(const rq_cgroup *cg, const rq_spec_resources *r, rq_error **reterr)
-{
-        const char *d = cg->dirs[0];
-        char v[64];
-        int k;
-        /* Every ancestor must delegate the controllers to its children. */
-        _cleanup_free_ char *walk = strdup(cg->path);
-        if (!walk)
-                return rq_error_set(reterr, ENOMEM, "cgroup path");
-        for (char *s = walk;;) {
-                char *slash = strchr(s + 1, '/');
-                _cleanup_free_ char *parent =
-                        strprintf("%s%.*s", CGROUP_ROOT, (int)(s - walk), walk);
-                if (parent)
-                        (void)write_file(parent, "cgroup.subtree_control", "+memory +pids +cpu",
-                                         NULL);
-                if (!slash)
-                        break;
-                s = slash;
-        }
-        if ((r->memory && r->memory->limit.set &&
-             (k = write_limit(d, "memory.max", r->memory->limit.value, true, "memory.limit",
-                              reterr)) < 0) ||
-            (r->pids && r->pids->limit.set &&
-             (k = write_limit(d, "pids.max", r->pids->limit.value, true, "pids.limit", reterr)) <
-                     0))
-                return k;
-        if (r->cpu && r->cpu->shares.set) {
-                /* runc's and crun's conversion of v1 shares (2..262144) to v2 weight (1..10000) */
-                unsigned long long s = r->cpu->shares.value;
-                unsigned long long w = s < 2 ? 1 : 1 + ((s - 2) * 9999) / 262142;
-                snprintf(v, sizeof(v), "%llu", w > 10000 ? 10000 : w);
-                if ((k = write_file(d, "cpu.weight", v, reterr)) < 0)
-                        return rq_error_wrap(reterr, "linux.resources.cpu.shares");
-        }
-        if (r->cpu && (r->cpu->quota.set || r->cpu->period.set)) {
-                unsigned long long period = r->cpu->period.set ? r->cpu->period.value : 100000;
-                if (r->cpu->quota.set && r->cpu->quota.value > 0)
-                        snprintf(v, sizeof(v), "%lld %llu", (long long)r->cpu->quota.value, period);
-                else
-                        snprintf(v, sizeof(v), "max %llu", period);
-                if ((k = write_file(d, "cpu.max", v, reterr)) < 0)
-                        return rq_error_wrap(reterr, "linux.resources.cpu.quota/period");
-        }
-        return 0;
-}
-
 bool rq_cgroup_resources_limit(const rq_spec_resources *r)
 {
-        return r && ((r->memory && r->memory->limit.set) || (r->pids && r->pids->limit.set) ||
-                     (r->cpu && (r->cpu->shares.set || r->cpu->quota.set || r->cpu->period.set)));
+        return r && (r->memory || r->cpu || r->pids || r->block_io || r->n_hugepage_limits ||
+                     r->network || r->n_rdma || r->n_unified);
 }
 
-/* Say which set resources this version does not apply. */
-static void warn_unapplied(const rq_spec_resources *r)
-{
-        const char *what = NULL;
-        if (r->memory && (r->memory->reservation.set || r->memory->swap.set ||
-                          r->memory->kernel.set || r->memory->kernel_tcp.set))
-                what = "memory reservation/swap/kernel";
-        else if (r->cpu && (r->cpu->cpus || r->cpu->mems || r->cpu->realtime_runtime.set ||
-                            r->cpu->burst.set || r->cpu->idle.set))
-                what = "cpu cpus/mems/realtime/burst/idle";
-        else if (r->block_io || r->n_hugepage_limits || r->network || r->n_rdma || r->n_unified)
-                what = "blockIO, hugepageLimits, network, rdma or unified";
-        else if (r->n_devices > 1 || (r->n_devices == 1 && r->devices[0].allow))
-                what = "devices (beyond the default deny-all)";
-        if (what)
-                rq_warn("linux.resources: %s are not applied by this version of rongqi-runtime "
-                        "(memory.limit, pids.limit and cpu shares/quota/period are)",
-                        what);
-}
-
-int rq_cgroup_create(const char *path, const rq_spec_resources *res, rq_cgroup *ret,
+int rq_cgroup_create(const char *path, const rq_spec_linux *linux_, rq_cgroup *ret,
                      rq_error **reterr)
 {
         rq_cgroup cg = { 0 };
         int k = rq_cgroup_detect(&cg.mode, reterr);
         if (k < 0)
                 return k;
-        char *roots[RQ_CGROUP_DIRS_MAX];
+        cg_mount mounts[RQ_CGROUP_DIRS_MAX];
         size_t n = 0;
-        if ((k = hierarchies(cg.mode, roots, &n)) < 0) {
-                for (size_t i = 0; i < n; i++)
-                        free(roots[i]);
+        if ((k = hierarchies(cg.mode, mounts, &n)) < 0) {
+                mounts_done(mounts, n);
                 return rq_error_set(reterr, k, "list the cgroup hierarchies");
         }
         cg.path = strdup(path);
         for (size_t i = 0; i < n; i++) {
-                if (k >= 0 && (k = make_dirs(roots[i], path, reterr)) >= 0)
-                        cg.dirs[cg.n_dirs++] = strprintf("%s%s", roots[i], path);
-                free(roots[i]);
+                bool cpuset = !mounts[i].v2 && strstr(mounts[i].controllers, "cpuset");
+                if (k >= 0 && (k = make_dirs(mounts[i].mount_point, cpuset, path, reterr)) >= 0) {
+                        cg.dirs[cg.n_dirs] = strprintf("%s%s", mounts[i].mount_point, path);
+                        cg.controllers[cg.n_dirs] = TAKE_PTR(mounts[i].controllers);
+                        if (mounts[i].v2)
+                                cg.unified = cg.dirs[cg.n_dirs];
+                        cg.n_dirs++;
+                }
+                cg_mount_done(&mounts[i]);
         }
-        if (k >= 0 && res)
-                k = cg.mode == RQ_CGROUP_V2 ? apply_v2(&cg, res, reterr)
-                                            : apply_v1(&cg, res, reterr);
+        const cg_config c = {
+                .res = linux_ ? linux_->resources : NULL,
+                .devices = linux_ ? linux_->devices : NULL,
+                .n_devices = linux_ ? linux_->n_devices : 0,
+                .device_rules = geteuid() == 0,
+        };
+        if (k >= 0)
+                k = cg.mode == RQ_CGROUP_V2 ? cg_v2_apply(&cg, &c, reterr)
+                                            : cg_v1_apply(&cg, &c, reterr);
         if (k < 0) {
                 rq_cgroup_mode mode = cg.mode;
                 (void)rq_cgroup_remove(path, NULL);
@@ -318,8 +314,6 @@ int rq_cgroup_create(const char *path, const rq_spec_resources *res, rq_cgroup *
                 return rq_error_wrap(reterr, "cgroup %s (%s)", path,
                                      rq_cgroup_mode_to_string(mode));
         }
-        if (res)
-                warn_unapplied(res);
         *ret = cg;
         return 0;
 }
@@ -329,30 +323,52 @@ int rq_cgroup_attach(const rq_cgroup *cg, pid_t pid, rq_error **reterr)
         char v[16];
         snprintf(v, sizeof(v), "%d", (int)pid);
         for (size_t i = 0; i < cg->n_dirs; i++) {
-                int k = write_file(cg->dirs[i], "cgroup.procs", v, reterr);
+                int k = cg_write(cg->dirs[i], "cgroup.procs", v, reterr);
                 if (k < 0)
                         return rq_error_wrap(reterr, "move the container init into its cgroup");
         }
         return 0;
 }
 
-int rq_cgroup_enter(const char *path, rq_error **reterr)
+/* Call fn with the container's directory in each hierarchy; stops at the first failure
+ * unless keep_going. */
+static int for_each_dir(const char *path, bool keep_going,
+                        int (*fn)(const char *dir, void *userdata, rq_error **reterr),
+                        void *userdata, rq_error **reterr)
 {
         rq_cgroup_mode mode;
         int k = rq_cgroup_detect(&mode, reterr);
         if (k < 0)
                 return k;
-        char *roots[RQ_CGROUP_DIRS_MAX];
+        cg_mount mounts[RQ_CGROUP_DIRS_MAX];
         size_t n = 0;
-        if ((k = hierarchies(mode, roots, &n)) < 0)
-                k = rq_error_set(reterr, k, "list the cgroup hierarchies");
-        for (size_t i = 0; i < n; i++) {
-                _cleanup_free_ char *d = strprintf("%s%s", roots[i], path);
-                free(roots[i]);
-                /* "0": the writing process itself */
-                if (k >= 0 && (!d || (k = write_file(d, "cgroup.procs", "0", reterr)) < 0))
-                        k = k < 0 ? k : rq_error_set(reterr, ENOMEM, "cgroup path");
+        if ((k = hierarchies(mode, mounts, &n)) < 0) {
+                mounts_done(mounts, n);
+                return rq_error_set(reterr, k, "list the cgroup hierarchies");
         }
+        int r = 0;
+        for (size_t i = 0; i < n; i++) {
+                _cleanup_free_ char *d = strprintf("%s%s", mounts[i].mount_point, path);
+                if (!d)
+                        k = rq_error_set(reterr, ENOMEM, "cgroup path");
+                else if (r == 0 || keep_going)
+                        k = fn(d, userdata, r == 0 ? reterr : NULL);
+                if (k < 0 && r == 0)
+                        r = k;
+        }
+        mounts_done(mounts, n);
+        return r;
+}
+
+static int enter_one(const char *dir, void *userdata, rq_error **reterr)
+{
+        /* "0": the writing process itself */
+        return cg_write(dir, "cgroup.procs", "0", reterr);
+}
+
+int rq_cgroup_enter(const char *path, rq_error **reterr)
+{
+        int k = for_each_dir(path, false, enter_one, NULL, reterr);
         return k < 0 ? rq_error_wrap(reterr, "enter the container's cgroup %s", path) : 0;
 }
 
@@ -388,8 +404,8 @@ int rq_cgroup_freeze(const char *path, bool freeze, rq_error **reterr)
                                     mode == RQ_CGROUP_V2 ? "" : "freezer");
         const char *value =
                 mode == RQ_CGROUP_V2 ? (freeze ? "1" : "0") : (freeze ? "FROZEN" : "THAWED");
-        if ((k = write_file(dir, mode == RQ_CGROUP_V2 ? "cgroup.freeze" : "freezer.state", value,
-                            reterr)) < 0)
+        if ((k = cg_write(dir, mode == RQ_CGROUP_V2 ? "cgroup.freeze" : "freezer.state", value,
+                          reterr)) < 0)
                 return k;
         const char *want = mode == RQ_CGROUP_V2 ? (freeze ? "frozen 1" : "frozen 0") : value;
         if (!wait_contains(check, want))
@@ -398,46 +414,45 @@ int rq_cgroup_freeze(const char *path, bool freeze, rq_error **reterr)
         return 0;
 }
 
+/* rmdir dir and the cgroups the container made below it, deepest first. Processes killed a
+ * moment ago may still be leaving: up to ~2 s per directory. */
+static int remove_tree(const char *dir, void *userdata, rq_error **reterr)
+{
+        _cleanup_(closedirp) DIR *d = opendir(dir);
+        if (!d)
+                return errno == ENOENT ? 0 : rq_error_set(reterr, errno, "open cgroup %s", dir);
+        for (struct dirent *de; (de = readdir(d));) {
+                if (de->d_type != DT_DIR || streq(de->d_name, ".") || streq(de->d_name, ".."))
+                        continue;
+                _cleanup_free_ char *sub = strprintf("%s/%s", dir, de->d_name);
+                int k = sub ? remove_tree(sub, NULL, reterr) : -ENOMEM;
+                if (k < 0)
+                        return k;
+        }
+        for (int t = 0; t < 200; t++) {
+                if (rmdir(dir) == 0 || errno == ENOENT)
+                        return 0;
+                if (errno != EBUSY)
+                        return rq_error_set(reterr, errno, "remove cgroup %s", dir);
+                nanosleep(&(struct timespec){ 0, 10 * 1000 * 1000 }, NULL);
+        }
+        return rq_error_set_plain(reterr, EBUSY, "remove cgroup %s: still in use", dir);
+}
+
 int rq_cgroup_remove(const char *path, rq_error **reterr)
 {
         rq_cgroup_mode mode;
-        int k = rq_cgroup_detect(&mode, NULL);
-        if (k < 0)
+        if (rq_cgroup_detect(&mode, NULL) < 0)
                 return 0; /* no cgroupfs: nothing was made */
-        char *roots[RQ_CGROUP_DIRS_MAX];
-        size_t n = 0;
-        if ((k = hierarchies(mode, roots, &n)) < 0) {
-                for (size_t i = 0; i < n; i++)
-                        free(roots[i]);
-                return rq_error_set(reterr, k, "list the cgroup hierarchies");
-        }
-        int r = 0;
-        for (size_t i = 0; i < n; i++) {
-                _cleanup_free_ char *d = strprintf("%s%s", roots[i], path);
-                free(roots[i]);
-                if (!d)
-                        continue;
-                /* Processes killed a moment ago may still be leaving: up to ~2 s. */
-                for (int t = 0; t < 200; t++) {
-                        if (rmdir(d) == 0 || errno == ENOENT)
-                                break;
-                        if (errno != EBUSY) {
-                                if (r == 0)
-                                        r = rq_error_set(reterr, errno, "remove cgroup %s", d);
-                                break;
-                        }
-                        nanosleep(&(struct timespec){ 0, 10 * 1000 * 1000 }, NULL);
-                }
-                if (access(d, F_OK) == 0 && r == 0)
-                        r = rq_error_set_plain(reterr, EBUSY, "remove cgroup %s: still in use", d);
-        }
-        return r;
+        return for_each_dir(path, true, remove_tree, NULL, reterr);
 }
 
 void rq_cgroup_done(rq_cgroup *cg)
 {
         free(cg->path);
-        for (size_t i = 0; i < cg->n_dirs; i++)
+        for (size_t i = 0; i < cg->n_dirs; i++) {
                 free(cg->dirs[i]);
+                free(cg->controllers[i]);
+        }
         *cg = (rq_cgroup){ 0 };
 }

@@ -1,10 +1,9 @@
-/* The container's cgroup, as much of it as the runtime core needs: detect cgroup v1, hybrid
- * (v1 controllers plus a cgroup2 mount at /sys/fs/cgroup/unified) or v2; create the
- * container's cgroup at linux.cgroupsPath in every hierarchy; apply the memory, pids and cpu
- * limits of linux.resources; put the init in it before it runs anything; remove it at delete.
- * (The full set of resources, update, stats, freezing and the v2 device filter are the cgroup
- * work that follows; whatever is set and not applied here is reported, never dropped
- * silently.) */
+/* The container's cgroup: detect cgroup v1, hybrid (v1 controllers plus a cgroup2 mount at
+ * /sys/fs/cgroup/unified) or v2 by statfs; create the container's cgroup at linux.cgroupsPath
+ * in every hierarchy; apply every field of linux.resources (cgroup-v1.c, cgroup-v2.c; the v2
+ * device filter is an eBPF program, cgroup-devices-bpf.c); put the init in it before it runs
+ * anything; freeze and thaw it; remove it at delete. A value the host cannot apply is an error
+ * naming the field and the host's cgroup mode, never dropped. */
 #pragma once
 
 #include <stdbool.h>
@@ -29,6 +28,9 @@ typedef struct rq_cgroup {
         rq_cgroup_mode mode;
         char *path; /* the container's path inside each hierarchy */
         char *dirs[RQ_CGROUP_DIRS_MAX]; /* absolute directories, one per hierarchy */
+        /* per hierarchy: v1 its controllers ("cpu,cpuacct", "name=systemd"), cgroup2 "" */
+        char *controllers[RQ_CGROUP_DIRS_MAX];
+        const char *unified; /* the cgroup2 one among dirs (v2, hybrid), or NULL */
         size_t n_dirs;
 } rq_cgroup;
 
@@ -39,10 +41,12 @@ const char *rq_cgroup_mode_to_string(rq_cgroup_mode mode);
  * /rongqi-runtime/ID. malloc'd. */
 char *rq_cgroup_path_for(const rq_spec *spec, const char *id);
 
-/* Does r set a limit that rq_cgroup_create() writes (memory, pids, cpu)? */
+/* Does r set a limit (any resource but the device rules)? */
 bool rq_cgroup_resources_limit(const rq_spec_resources *r);
-/* Create the cgroup in every hierarchy and apply the limits. On failure nothing is left. */
-int rq_cgroup_create(const char *path, const rq_spec_resources *res, rq_cgroup *ret,
+/* Create the cgroup in every hierarchy and apply linux.resources of linux_ (may be NULL); the
+ * device rules (with linux.devices allowed) only when the caller is root. On failure nothing
+ * is left. */
+int rq_cgroup_create(const char *path, const rq_spec_linux *linux_, rq_cgroup *ret,
                      rq_error **reterr);
 /* Move pid (the container's init, before it runs anything) into the cgroup. */
 int rq_cgroup_attach(const rq_cgroup *cg, pid_t pid, rq_error **reterr);

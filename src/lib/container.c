@@ -85,7 +85,7 @@ static int create_cgroup(const rq_spec *spec, const char *id, rq_cgroup *ret_cg,
         if (!path)
                 return rq_error_set(reterr, ENOMEM, "cgroup path");
         _cleanup_error_ rq_error *e = NULL;
-        int k = rq_cgroup_create(path, res, ret_cg, &e);
+        int k = rq_cgroup_create(path, spec->linux_, ret_cg, &e);
         if (k >= 0) {
                 *ret_path = TAKE_PTR(path);
                 return 0;

@@ -240,16 +240,22 @@ idmap_shows_root() {
 }
 
 @test "session keyring: a new one named _ses.ID by default, the caller's with --no-new-keyring, as runc" {
-	set_config '.linux.maskedPaths -= ["/proc/keys"] | .process.args = ["sh", "-c", "grep -c _ses.k1 /proc/keys || true"]'
+	# Each run its own id: the kernel collects an unused keyring a moment later, so a
+	# previous run's _ses.ID may still be listed.
+	keys() { set_config '.linux.maskedPaths -= ["/proc/keys"] | .process.args = ["sh", "-c", "grep -c _ses.'"$1"' /proc/keys || true"]'; }
+	keys k1
 	run --separate-stderr "$RT" --root "$ROOT" run -b "$B" k1
 	[ "$status" -eq 0 ]
 	[ "$output" = 1 ]
-	run --separate-stderr "$RT" --root "$ROOT" run --no-new-keyring -b "$B" k1
+	keys k2
+	run --separate-stderr "$RT" --root "$ROOT" run --no-new-keyring -b "$B" k2
 	[ "$status" -eq 0 ]
 	[ "$output" = 0 ]
-	run --separate-stderr runc --root "$RUNC_ROOT" run -b "$B" k1
+	keys k3
+	run --separate-stderr runc --root "$RUNC_ROOT" run -b "$B" k3
 	[ "$output" = 1 ]
-	run --separate-stderr runc --root "$RUNC_ROOT" run --no-new-keyring -b "$B" k1
+	keys k4
+	run --separate-stderr runc --root "$RUNC_ROOT" run --no-new-keyring -b "$B" k4
 	[ "$output" = 0 ]
 }
 
