@@ -294,6 +294,8 @@ static int setup(const rq_init_ctx *c, rq_error **reterr)
                 return rq_error_hint(reterr, "linux.uidMappings and linux.gidMappings must map "
                                              "container id 0");
         }
+        if (c->cgroupns_late && unshare(CLONE_NEWCGROUP) < 0)
+                return rq_error_set(reterr, errno, "create the cgroup namespace");
         if ((k = join_namespaces(s, c->userns_joined, reterr)) < 0 ||
             (c->timens_created && (k = new_time_namespace(c, reterr)) < 0) ||
             (c->session_keyring &&

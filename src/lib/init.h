@@ -18,6 +18,7 @@ typedef struct rq_init_ctx {
         bool userns_created; /* the parent writes the id maps: wait for it */
         bool userns_joined; /* cloned inside linux.namespaces' user path: do not join it again */
         bool timens_created; /* unshare a time namespace and write its offsets */
+        bool cgroupns_late; /* unshare the cgroup namespace once in the container's cgroup */
         bool wait_for_parent; /* the parent writes id maps or joins us to a cgroup first */
         const int *idmount_fds; /* per mount: its id-mapped tree (idmount.h), or NULL */
         const rq_seccomp_prog *seccomp; /* compiled by the parent, or NULL */

@@ -225,18 +225,39 @@ static int mount_cgroup_v1(const rq_rootfs *r, const rq_spec_mount *m, const cha
 /* A "cgroup" or "cgroup2" mount: cgroup2 on a v2 host (its cgroup namespace decides what it
  * shows); on v1 and hybrid hosts, the container's cgroup directories (mount_cgroup_v1). */
 static int mount_cgroup(const rq_rootfs *r, const rq_spec_mount *m, const char *what,
-                        const rq_cgroup *cg, int target, rq_error **reterr)
+                        const rq_cgroup *cg, bool cgroupns, int target, rq_error **reterr)
 {
         rq_cgroup_mode mode;
         int k = cg ? (mode = cg->mode, 0) : rq_cgroup_detect(&mode, reterr);
         if (k < 0)
                 return k;
-        if (mode == RQ_CGROUP_V2) {
+        if (mode == RQ_CGROUP_V2 && (!cg || cgroupns)) {
+                /* Its cgroup namespace makes the container's cgroup the root of what it shows. */
                 char to[32];
                 fd_reopen_proc_path(target, to);
                 unsigned long flags = m->parsed.flags & ~(MS_REMOUNT | MS_BIND | MS_REC);
                 if (mount("cgroup2", to, "cgroup2", flags, m->parsed.data) < 0)
                         return rq_error_set(reterr, errno, "%s: mount cgroup2", what);
+                return 0;
+        }
+        if (mode == RQ_CGROUP_V2) {
+                /* Without one, cgroup2 would show the host's whole tree: the container's own
+                 * directory instead, bound (finish_mount applies the flags), as runc does. */
+                _cleanup_close_ int src = open(cg->dirs[0], O_PATH | O_DIRECTORY | O_CLOEXEC);
+                if (src < 0)
+                        return rq_error_set(reterr, errno, "%s: open %s", what, cg->dirs[0]);
+                char from[32], to[32];
+                fd_reopen_proc_path(src, from);
+                fd_reopen_proc_path(target, to);
+                if (mount(from, to, NULL, MS_BIND, NULL) < 0)
+                        return rq_error_set(reterr, errno, "%s: bind %s", what, cg->dirs[0]);
+                _cleanup_close_ int bound = -EBADF;
+                if ((k = rq_rootfs_resolve(r, what, m->destination, O_PATH | O_DIRECTORY, 0, &bound,
+                                           reterr)) < 0)
+                        return k;
+                if ((m->parsed.flags & REMOUNT_FLAGS) &&
+                    (k = bind_remount(bound, m->parsed.flags & REMOUNT_FLAGS)) < 0)
+                        return rq_error_set(reterr, k, "%s: remount with its flags", what);
                 return 0;
         }
         if (!cg)
@@ -248,7 +269,7 @@ static int mount_cgroup(const rq_rootfs *r, const rq_spec_mount *m, const char *
 }
 
 int rq_mount_apply(const rq_rootfs *r, const rq_spec_mount *m, size_t index, int premade,
-                   const char *mount_label, const rq_cgroup *cg, rq_error **reterr)
+                   const char *mount_label, const rq_cgroup *cg, bool cgroupns, rq_error **reterr)
 {
         char what[320];
         snprintf(what, sizeof(what), "mounts[%zu] (%s)", index, m->destination);
@@ -298,7 +319,7 @@ int rq_mount_apply(const rq_rootfs *r, const rq_spec_mount *m, size_t index, int
                 if ((k = open_target(r, what, m->destination, false, &target, reterr)) < 0)
                         return k;
                 if (streq(type, "cgroup") || streq(type, "cgroup2")) {
-                        if ((k = mount_cgroup(r, m, what, cg, target, reterr)) < 0)
+                        if ((k = mount_cgroup(r, m, what, cg, cgroupns, target, reterr)) < 0)
                                 return k;
                         return finish_mount(r, what, m->destination, o, bind, reterr);
                 }
@@ -335,7 +356,8 @@ int rq_mount_apply_all(const rq_rootfs *r, const rq_spec *s, const int *premade,
 {
         for (size_t i = 0; i < s->n_mounts; i++) {
                 int k = rq_mount_apply(r, &s->mounts[i], i, premade ? premade[i] : -EBADF,
-                                       s->linux_ ? s->linux_->mount_label : NULL, cg, reterr);
+                                       s->linux_ ? s->linux_->mount_label : NULL, cg,
+                                       rq_spec_namespace_find(s, RQ_NS_CGROUP) != NULL, reterr);
                 if (k < 0)
                         return k;
         }

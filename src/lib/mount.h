@@ -9,6 +9,7 @@
  * changes act on the new mount, not on what it covers. */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "lib/cgroup.h"
@@ -21,9 +22,10 @@
  * -EBADF for any other mount. mount_label: linux.mountLabel, or NULL (lsm.h). A "cgroup" or
  * "cgroup2" mount is cgroup2 on a v2 host; on v1 and hybrid hosts it is a tmpfs holding, named
  * as under the host's /sys/fs/cgroup, the directories of cg (the container's cgroup, NULL when
- * the runtime made none: then it fails there), bound with the mount's flags. */
+ * the runtime made none: then it fails there), bound with the mount's flags. On v2 without a
+ * cgroup namespace (cgroupns false) it is a bind of the container's own cgroup directory. */
 int rq_mount_apply(const rq_rootfs *r, const rq_spec_mount *m, size_t index, int premade,
-                   const char *mount_label, const rq_cgroup *cg, rq_error **reterr);
+                   const char *mount_label, const rq_cgroup *cg, bool cgroupns, rq_error **reterr);
 /* Every mounts[] entry in order; premade is NULL or has one entry per mount. */
 int rq_mount_apply_all(const rq_rootfs *r, const rq_spec *s, const int *premade,
                        const rq_cgroup *cg, rq_error **reterr);

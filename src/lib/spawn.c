@@ -179,6 +179,11 @@ int rq_spawn(const rq_spawn_opts *o, pid_t *ret_pid, rq_error **reterr)
          * unshares it (timens.h). */
         bool new_timens = flags & CLONE_NEWTIME;
         flags &= ~CLONE_NEWTIME;
+        /* A cgroup namespace's root is the cgroup its creator is in: the init unshares it once
+         * the parent has put it in the container's cgroup, so that cgroup is its "/". */
+        bool late_cgroupns = (flags & CLONE_NEWCGROUP) && o->cgroup;
+        if (late_cgroupns)
+                flags &= ~CLONE_NEWCGROUP;
         int sv[2];
         if ((k = rq_sync_pair(sv)) < 0) {
                 rq_idmount_close(idmounts, spec->n_mounts);
@@ -194,6 +199,7 @@ int rq_spawn(const rq_spawn_opts *o, pid_t *ret_pid, rq_error **reterr)
                 .userns_created = flags & CLONE_NEWUSER,
                 .userns_joined = userns_fd >= 0,
                 .timens_created = new_timens,
+                .cgroupns_late = late_cgroupns,
                 .wait_for_parent = (flags & CLONE_NEWUSER) || o->cgroup,
                 .idmount_fds = idmounts,
                 .seccomp = seccomp,
