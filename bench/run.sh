@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Side-by-side benchmarks of rongqi against its peers, written to bench/RESULTS.md.
+# Side-by-side benchmarks of rongqi against its peers, written to bench/RESULTS.md: the namespace
+# tools against util-linux here, then bench/oci.sh (rongqi-runtime against crun and runc).
 #   bench/run.sh [--runs N]
 # Needs root (namespaces other than user need CAP_SYS_ADMIN) and hyperfine. Builds rongqi first.
 # Not a test: nothing fails on a number. Medians are reported; the ratio is rongqi / peer
@@ -13,7 +14,6 @@ scripts/deps.sh
 [ -d build ] || meson setup build >/dev/null
 ninja -C build >/dev/null
 R=$(pwd)/build/rongqi
-RT=$(pwd)/build/rongqi-runtime
 out=bench/RESULTS.md
 tmp=$(mktemp -d)
 cleanup() {
@@ -71,33 +71,6 @@ bench "nsenter -t PID -a /bin/true" "$R nsenter -t $inner -a /bin/true" \
 	"util-linux nsenter" "nsenter -t $inner -a /bin/true"
 bench "ns --all (every namespace on the system)" "$R ns --all" "util-linux lsns" "lsns"
 
-# Container start, the headline: `run` of /bin/true from the same busybox bundle (the default
-# config of `rongqi-runtime spec`, ociVersion 1.0.2 for crun 1.8, no terminal, no cgroup
-# mounts, a cgroupsPath under our own parent). Every runtime runs in the same wrapper: a
-# private mount namespace without the hybrid cgroup2 mount, which crun 1.8 needs here.
-B=$tmp/bundle
-mkdir -p "$B"/rootfs/{bin,proc,dev,sys,tmp}
-cp /bin/busybox "$B/rootfs/bin/busybox"
-ln -s busybox "$B/rootfs/bin/true"
-(cd "$B" && "$RT" spec)
-jq --arg cg "/rongqi-bench-$$/c" '.ociVersion = "1.0.2" | .process.terminal = false |
-	.process.args = ["/bin/true"] | .linux.cgroupsPath = $cg |
-	.mounts |= map(select(.type != "cgroup" and .type != "cgroup2"))' "$B/config.json" >"$B/c"
-mv "$B/c" "$B/config.json"
-wrap() { echo "unshare -m --propagation private sh -c 'umount /sys/fs/cgroup/unified 2>/dev/null; exec $1 --root $tmp/root-$2 run -b $B bench 2>/dev/null'"; }
-rt_cmds=(-n rongqi-runtime "$(wrap "$RT" rongqi)" -n crun "$(wrap crun crun)" -n runc "$(wrap runc runc)")
-rt_rev=(-n runc "$(wrap runc runc)" -n crun "$(wrap crun crun)" -n rongqi-runtime "$(wrap "$RT" rongqi)")
-half=$(((runs + 1) / 2))
-rm -f "$tmp"/r*.json
-hyperfine -N --warmup 10 --runs "$half" --export-json "$tmp/r1.json" "${rt_cmds[@]}" >/dev/null
-hyperfine -N --warmup 10 --runs "$half" --export-json "$tmp/r2.json" "${rt_rev[@]}" >/dev/null
-m_rq=$(median rongqi-runtime)
-m_crun=$(median crun)
-m_runc=$(median runc)
-start_rows=("$(awk -v a="$m_rq" -v b="$m_crun" -v c="$m_runc" 'BEGIN {
-	printf "| run /bin/true (busybox bundle) | %.2f ms | %.2f ms | %.2f ms | %.2f | %.2f |", a, b, c, a / b, a / c }')")
-echo "${start_rows[0]}"
-
 # Where the time goes: rongqi unshare with one namespace type at a time, against a plain
 # fork+exec of /bin/true through it.
 breakdown=()
@@ -119,16 +92,9 @@ done
 	echo "|---|---|---|---|---|"
 	printf '%s\n' "${rows[@]}"
 	echo
-	echo "## Container start (the headline)"
-	echo
-	echo "Each runtime's \`run\` of \`/bin/true\` from one busybox bundle, inside the same"
-	echo "wrapper (\`unshare -m\` + \`sh\`, which all rows pay); runc $(runc --version | head -n1 | cut -d" " -f3),"
-	echo "crun $(crun --version | head -n1 | cut -d" " -f3). All three create, join and remove the container's cgroup in the"
-	echo "9 v1 hierarchies of this hybrid host."
-	echo
-	echo "| command | rongqi-runtime | crun | runc | ratio to crun | ratio to runc |"
-	echo "|---|---|---|---|---|---|"
-	printf '%s\n' "${start_rows[@]}"
+	# bench/oci.sh (run below) fills this section: the container start headline.
+	echo "<!-- oci.sh: begin -->"
+	echo "<!-- oci.sh: end -->"
 	echo
 	echo "## Where the time goes"
 	echo
@@ -142,3 +108,4 @@ done
 	if [ -f bench/NOTES.md ]; then cat bench/NOTES.md; fi
 } >"$out"
 echo "wrote $out"
+bench/oci.sh --runs "$runs"

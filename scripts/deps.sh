@@ -13,8 +13,9 @@ build_pkgs=(gcc clang meson ninja-build pkg-config libjansson-dev libcap-dev lib
 # packs and busybox-static fills.
 test_pkgs=(bats util-linux procps uidmap libclang-rt-14-dev clang-format man-db jq passwd strace runc
 	podman conmon containerd qemu-system-x86 cpio busybox-static)
-# Benchmarks: hyperfine times the commands side by side; crun is a peer runtime.
-bench_pkgs=(hyperfine crun)
+# Benchmarks: hyperfine times the commands side by side; crun is a peer runtime; GNU time
+# measures peak RSS.
+bench_pkgs=(hyperfine crun time)
 
 want=("${build_pkgs[@]}" "${test_pkgs[@]}" "${bench_pkgs[@]}")
 missing=()
