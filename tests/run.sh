@@ -102,7 +102,10 @@ cleanup() {
 trap cleanup EXIT
 if [ "$(id -u)" -eq 0 ]; then
 	if ! id "$RQ_TEST_USER" >/dev/null 2>&1; then
-		useradd --no-create-home --shell /bin/sh --user-group "$RQ_TEST_USER" && created_user=1
+		# No subordinate ids from useradd (Debian's allocates some): the tests use ours.
+		useradd --no-create-home --shell /bin/sh --user-group -K SUB_UID_COUNT=0 \
+			-K SUB_GID_COUNT=0 "$RQ_TEST_USER" && created_user=1
+		sed -i "/^$RQ_TEST_USER:/d" /etc/subuid /etc/subgid 2>/dev/null
 	fi
 	grep -q "^$RQ_TEST_USER:" /etc/subuid 2>/dev/null || echo "$RQ_TEST_USER:300000:65536" >>/etc/subuid
 	grep -q "^$RQ_TEST_USER:" /etc/subgid 2>/dev/null || echo "$RQ_TEST_USER:300000:65536" >>/etc/subgid

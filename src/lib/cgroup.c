@@ -287,7 +287,18 @@ int rq_cgroup_create(const char *path, const rq_spec_linux *linux_, rq_cgroup *r
                 return rq_error_set(reterr, k, "list the cgroup hierarchies");
         }
         cg.path = strdup(path);
+        const rq_spec_resources *res = linux_ ? linux_->resources : NULL;
+        /* The cgroup2 mount of a hybrid host holds only what hugepageLimits (where hugetlb is
+         * there) and `unified` need. An unprivileged user could rarely use it anyway: moving a
+         * process there needs write access to the cgroup.procs of the common ancestor of its
+         * old and new cgroups, on the host's side. So for them it is left out unless asked. */
+        bool skip_unified = cg.mode == RQ_CGROUP_HYBRID && geteuid() != 0 &&
+                            !(res && (res->n_hugepage_limits || res->n_unified));
         for (size_t i = 0; i < n; i++) {
+                if (mounts[i].v2 && skip_unified) {
+                        cg_mount_done(&mounts[i]);
+                        continue;
+                }
                 bool cpuset = !mounts[i].v2 && strstr(mounts[i].controllers, "cpuset");
                 if (k >= 0 && (k = make_dirs(mounts[i].mount_point, cpuset, path, reterr)) >= 0) {
                         cg.dirs[cg.n_dirs] = strprintf("%s%s", mounts[i].mount_point, path);
@@ -362,6 +373,10 @@ static int for_each_dir(const char *path, bool keep_going,
 
 static int enter_one(const char *dir, void *userdata, rq_error **reterr)
 {
+        /* A hierarchy the container has no cgroup in (a hybrid host's cgroup2 mount, left out
+         * for an unprivileged user): nothing to join there. */
+        if (access(dir, F_OK) < 0 && errno == ENOENT)
+                return 0;
         /* "0": the writing process itself */
         return cg_write(dir, "cgroup.procs", "0", reterr);
 }
