@@ -3,15 +3,18 @@
 # when everything is there already.
 set -euo pipefail
 
-build_pkgs=(gcc clang meson ninja-build pkg-config libjansson-dev libcap-dev libcmocka-dev libseccomp-dev)
+# libmnl: rtnetlink for the runtime's linux.netDevices.
+build_pkgs=(gcc clang meson ninja-build pkg-config libjansson-dev libcap-dev libcmocka-dev libseccomp-dev
+	libmnl-dev)
 # Tests: bats drives the binaries; util-linux and procps are the oracles (unshare, nsenter,
-# lsns, ps); uidmap gives newuidmap/newgidmap for --map-auto; clang's runtime gives ASan+UBSan;
+# lsns, ps); iproute2's ip makes the network namespaces and veth pairs of the netDevices tests;
+# uidmap gives newuidmap/newgidmap for --map-auto; clang's runtime gives ASan+UBSan;
 # clang-format checks the style; man-db renders the man pages; jq reads JSON output; strace
 # checks which syscalls nsenter makes; runc is the OCI runtime oracle; podman (with conmon) and
 # containerd (ctr, its runc v2 shim) are the runtime's real callers in clients.bats;
 # qemu-system-x86 boots the pure cgroup v1 and v2 test VMs (tests/vm/), whose initramfs cpio
 # packs and busybox-static fills.
-test_pkgs=(bats util-linux procps uidmap libclang-rt-14-dev clang-format man-db jq passwd strace runc
+test_pkgs=(bats util-linux procps iproute2 uidmap libclang-rt-14-dev clang-format man-db jq passwd strace runc
 	podman conmon containerd qemu-system-x86 cpio busybox-static)
 # Benchmarks: hyperfine times the commands side by side; crun is a peer runtime; GNU time
 # measures peak RSS.

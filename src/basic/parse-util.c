@@ -122,3 +122,17 @@ int parse_signal(const char *s, int *ret)
         }
         return -EINVAL;
 }
+
+int parse_list_next(const char **s, unsigned long *lo, unsigned long *hi)
+{
+        if (!**s)
+                return 0;
+        char *end;
+        *lo = *hi = strtoul(*s, &end, 10);
+        if (*end == '-')
+                *hi = strtoul(end + 1, &end, 10);
+        if (*end == ',')
+                end++;
+        *s = end;
+        return 1;
+}

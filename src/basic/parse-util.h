@@ -12,3 +12,6 @@ int parse_pid(const char *s, pid_t *ret);
 int parse_signal(const char *s, int *ret);
 /* The canonical name of a signal without the SIG prefix, or NULL if unknown. */
 const char *signal_to_name(int sig);
+/* The next range of a CPU or node list ("0-3,7") already checked for syntax: 1 and [lo, hi],
+ * or 0 at its end. */
+int parse_list_next(const char **s, unsigned long *lo, unsigned long *hi);

@@ -24,6 +24,7 @@
 #include "lib/hooks.h"
 #include "lib/log.h"
 #include "lib/lsm.h"
+#include "lib/mempolicy.h"
 #include "lib/ns.h"
 #include "lib/process-attrs.h"
 #include "lib/spawn.h"
@@ -53,23 +54,18 @@ static int write_pid_file(const char *path, pid_t pid, rq_error **reterr)
         return 0;
 }
 
-/* What this version cannot do yet is refused, or said, never silently dropped. */
+/* What this version cannot do yet is refused, never silently dropped; what the host lacks is said
+ * before anything exists. */
 static int check_supported(const rq_spec *spec, rq_error **reterr)
 {
         const rq_spec_linux *l = spec->linux_;
-        const char *field = !l                 ? NULL
-                            : l->intel_rdt     ? "linux.intelRdt"
-                            : l->memory_policy ? "linux.memoryPolicy"
-                            : l->n_net_devices ? "linux.netDevices"
-                                               : NULL;
-        if (field)
+        if (l && l->intel_rdt)
                 return rq_error_set_plain(reterr, EOPNOTSUPP,
-                                          "%s: set in config.json, but not applied by this "
-                                          "version of rongqi-runtime; remove it to run the "
-                                          "container without it",
-                                          field);
+                                          "linux.intelRdt: set in config.json, but not applied "
+                                          "by this version of rongqi-runtime; remove it to run "
+                                          "the container without it");
         int k = rq_lsm_check(spec, reterr);
-        if (k < 0)
+        if (k < 0 || (l && (k = rq_mempolicy_check(l->memory_policy, reterr)) < 0))
                 return k;
         return 0;
 }

@@ -1,9 +1,9 @@
 /* The container init's process attributes: the last things it sets on itself before seccomp and
  * exec. rq_process_attrs_apply() is the checklist; the order is forced by the kernel:
  *
- *  1. rlimits, oomScoreAdj, personality, ioPriority, scheduler, execCPUAffinity come first,
- *     while the init still has the runtime's capabilities: raising a hard rlimit and lowering
- *     oom_score_adj need CAP_SYS_RESOURCE, the real-time I/O class and scheduler policies need
+ *  1. rlimits, oomScoreAdj, personality, memoryPolicy, ioPriority, scheduler, execCPUAffinity
+ *     come first, while the init still has the runtime's capabilities: raising a hard rlimit and
+ * lowering oom_score_adj need CAP_SYS_RESOURCE, the real-time I/O class and scheduler policies need
  *     CAP_SYS_NICE. The scheduler and I/O priority follow the rlimits so RLIMIT_NICE and
  *     RLIMIT_RTPRIO already are the container's.
  *  2. The user switch: setgroups and setgid need CAP_SETGID and setuid CAP_SETUID, so they
@@ -39,6 +39,8 @@
 
 #include "basic/fd-util.h"
 #include "basic/macro.h"
+#include "basic/parse-util.h"
+#include "lib/mempolicy.h"
 
 _Static_assert(sizeof(gid_t) == sizeof(uint32_t), "additionalGids are passed to setgroups as is");
 _Static_assert(RLIM_INFINITY == UINT64_MAX, "the spec's 2^64-1 is RLIM_INFINITY");
@@ -271,32 +273,17 @@ int rq_scheduler_apply(const rq_spec_scheduler *s, rq_error **reterr)
         return r;
 }
 
-/* The next range of a CPU list the parser already checked: 1 and [lo, hi], or 0 at the end. */
-static int cpu_list_next(const char **s, unsigned long *lo, unsigned long *hi)
-{
-        if (!**s)
-                return 0;
-        char *end;
-        *lo = *hi = strtoul(*s, &end, 10);
-        if (*end == '-')
-                *hi = strtoul(end + 1, &end, 10);
-        if (*end == ',')
-                end++;
-        *s = end;
-        return 1;
-}
-
 int rq_cpu_affinity_apply(const char *cpus, rq_error **reterr)
 {
         unsigned long lo, hi, max = 0;
-        for (const char *s = cpus; cpu_list_next(&s, &lo, &hi) > 0;)
+        for (const char *s = cpus; parse_list_next(&s, &lo, &hi) > 0;)
                 max = hi > max ? hi : max;
         cpu_set_t *set = CPU_ALLOC(max + 1);
         if (!set)
                 return rq_error_set(reterr, ENOMEM, "allocate a CPU set");
         size_t size = CPU_ALLOC_SIZE(max + 1);
         CPU_ZERO_S(size, set);
-        for (const char *s = cpus; cpu_list_next(&s, &lo, &hi) > 0;)
+        for (const char *s = cpus; parse_list_next(&s, &lo, &hi) > 0;)
                 for (unsigned long c = lo; c <= hi; c++)
                         CPU_SET_S(c, size, set);
         int r = sched_setaffinity(0, size, set) < 0 ? -errno : 0;
@@ -525,6 +512,8 @@ int rq_process_attrs_apply(const rq_spec_process *p, const rq_spec_linux *linux_
                 return rq_error_wrap(reterr, "apply process.oomScoreAdj");
         if (linux_ && linux_->personality && rq_personality_apply(linux_->personality, reterr) < 0)
                 return rq_error_wrap(reterr, "apply linux.personality");
+        if (linux_ && rq_mempolicy_apply(linux_->memory_policy, reterr) < 0)
+                return rq_error_wrap(reterr, "apply linux.memoryPolicy");
         if (p->io_priority && rq_ioprio_apply(p->io_priority, reterr) < 0)
                 return rq_error_wrap(reterr, "apply process.ioPriority");
         if (p->scheduler && rq_scheduler_apply(p->scheduler, reterr) < 0)

@@ -15,6 +15,7 @@
 #include "lib/idmap.h"
 #include "lib/idmount.h"
 #include "lib/init.h"
+#include "lib/netdev.h"
 #include "lib/ns.h"
 #include "lib/seccomp-notify.h"
 #include "lib/sync.h"
@@ -42,6 +43,20 @@ static int write_maps(const rq_spec *s, pid_t pid, rq_error **reterr)
             (k = rq_idmap_write(pid, RQ_IDMAP_GID, &gids, gid_helper, reterr)) < 0)
                 return rq_error_wrap(reterr, "linux.uidMappings/gidMappings");
         return 0;
+}
+
+/* linux.netDevices into the init's network namespace: the one it was cloned with, or the one at
+ * the path it will join (it has not yet: it waits for MAPS_DONE). */
+static int move_net_devices(const rq_spec *s, pid_t pid, rq_error **reterr)
+{
+        const rq_spec_namespace *n = rq_spec_namespace_find(s, RQ_NS_NET);
+        if (!n)
+                return rq_error_invalid(reterr, "linux.netDevices: needs a network namespace");
+        _cleanup_close_ int fd = n->path ? rq_ns_open_path(n->path, RQ_NS_NET, reterr)
+                                         : rq_ns_open(pid, RQ_NS_NET, false, reterr);
+        if (fd < 0)
+                return rq_error_wrap(reterr, "linux.netDevices");
+        return rq_netdev_move_all(s->linux_, fd, reterr);
 }
 
 /* Wait for message m carrying exactly one fd, and return it. */
@@ -182,6 +197,9 @@ int rq_spawn(const rq_spawn_opts *o, pid_t *ret_pid, rq_error **reterr)
         /* A cgroup namespace's root is the cgroup its creator is in: the init unshares it once
          * the parent has put it in the container's cgroup, so that cgroup is its "/". */
         bool late_cgroupns = (flags & CLONE_NEWCGROUP) && o->cgroup;
+        /* What the parent does while the init waits, before it runs anything of the config. */
+        bool net_devices = spec->linux_ && spec->linux_->n_net_devices > 0;
+        bool parent_steps = (flags & CLONE_NEWUSER) || o->cgroup || net_devices;
         if (late_cgroupns)
                 flags &= ~CLONE_NEWCGROUP;
         int sv[2];
@@ -200,7 +218,7 @@ int rq_spawn(const rq_spawn_opts *o, pid_t *ret_pid, rq_error **reterr)
                 .userns_joined = userns_fd >= 0,
                 .timens_created = new_timens,
                 .cgroupns_late = late_cgroupns,
-                .wait_for_parent = (flags & CLONE_NEWUSER) || o->cgroup,
+                .wait_for_parent = parent_steps,
                 .idmount_fds = idmounts,
                 .seccomp = seccomp,
                 .cgroup = o->cgroup,
@@ -229,10 +247,11 @@ int rq_spawn(const rq_spawn_opts *o, pid_t *ret_pid, rq_error **reterr)
         close(sv[1]);
         rq_idmount_close(idmounts, spec->n_mounts);
 
-        if ((flags & CLONE_NEWUSER) || o->cgroup) {
+        if (parent_steps) {
                 if ((k = rq_sync_expect(sock, RQ_SYNC_CHILD_READY, NULL, NULL, reterr)) < 0 ||
                     ((flags & CLONE_NEWUSER) && (k = write_maps(spec, pid, reterr)) < 0) ||
                     (o->cgroup && (k = rq_cgroup_attach(o->cgroup, pid, reterr)) < 0) ||
+                    (net_devices && (k = move_net_devices(spec, pid, reterr)) < 0) ||
                     (k = rq_sync_send(sock, RQ_SYNC_MAPS_DONE, NULL, 0, NULL, 0)) < 0)
                         goto fail;
         }

@@ -91,6 +91,16 @@ int cmd_features(const runtime_globals *g, int argc, char **argv)
         static const char *const spec_ns_names[_RQ_NS_TYPE_MAX] = { "user",  "cgroup",  "ipc",
                                                                     "uts",   "network", "pid",
                                                                     "mount", "time" };
+        /* linux.memoryPolicy: what the spec parser accepts (spec-linux.c), all of set_mempolicy(2).
+         */
+        static const char *const mpol_modes[] = {
+                "MPOL_DEFAULT",    "MPOL_BIND",
+                "MPOL_INTERLEAVE", "MPOL_WEIGHTED_INTERLEAVE",
+                "MPOL_PREFERRED",  "MPOL_PREFERRED_MANY",
+                "MPOL_LOCAL",
+        };
+        static const char *const mpol_flags[] = { "MPOL_F_NUMA_BALANCING", "MPOL_F_RELATIVE_NODES",
+                                                  "MPOL_F_STATIC_NODES" };
         json_t *ns = json_array();
         for (int t = 0; t < _RQ_NS_TYPE_MAX; t++)
                 if (rq_ns_supported((rq_ns_type)t))
@@ -98,13 +108,15 @@ int cmd_features(const runtime_globals *g, int argc, char **argv)
         /* apparmor and selinux: supported (applied where the module is active, lsm.h). */
         json_t *o = json_pack(
                 "{s:s, s:s, s:o, s:o, s:{s:o, s:{s:b, s:b, s:b}, s:{s:b, s:o}, s:{s:b}, s:{s:b}, "
-                "s:{s:{s:b}}}}",
+                "s:{s:{s:b}}, s:{s:o, s:o}, s:{s:b}}}",
                 "ociVersionMin", "1.0.0", "ociVersionMax", "1.3.0", "hooks",
                 string_array(hooks, ELEMENTSOF(hooks)), "mountOptions",
                 string_array(mount_options, ELEMENTSOF(mount_options)), "linux", "namespaces", ns,
                 "cgroup", "v1", true, "v2", true, "systemd", false, "seccomp", "enabled", true,
                 "actions", string_array(seccomp_actions, ELEMENTSOF(seccomp_actions)), "apparmor",
                 "enabled", true, "selinux", "enabled", true, "mountExtensions", "idmap", "enabled",
+                true, "memoryPolicy", "modes", string_array(mpol_modes, ELEMENTSOF(mpol_modes)),
+                "flags", string_array(mpol_flags, ELEMENTSOF(mpol_flags)), "netDevices", "enabled",
                 true);
         if (!o)
                 return 1;

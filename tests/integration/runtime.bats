@@ -476,7 +476,7 @@ exe_attack() {
 @test "settings this version does not apply are refused by name, never silently dropped" {
 	local f
 	# (apparmorProfile, selinuxLabel and mountLabel: runtime-mounts.bats)
-	for f in '.linux.intelRdt = {closID: "c"}' '.linux.netDevices = {eth9: {}}'; do
+	for f in '.linux.intelRdt = {closID: "c"}'; do
 		set_config "$f"
 		run "$RT" --root "$ROOT" run -b "$B" z1
 		[ "$status" -eq 1 ] || { echo "accepted: $f"; false; }
