@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "lib/error.h"
@@ -60,3 +61,50 @@ int rq_cgroup_freeze(const char *path, bool freeze, rq_error **reterr);
  * moment for exiting ones). Missing directories are fine. */
 int rq_cgroup_remove(const char *path, rq_error **reterr);
 void rq_cgroup_done(rq_cgroup *cg);
+
+/* Apply linux.resources r (not the device rules, which stay as create set them) to the
+ * existing cgroup at path: `update`. The same writers as create, so the same errors. */
+int rq_cgroup_update(const char *path, const rq_spec_resources *r, rq_error **reterr);
+
+/* ---- statistics (runc's `events` names in the comments) ---------------------------------- */
+
+typedef struct rq_cgroup_mem_entry {
+        bool present; /* the kernel has these counters (v1 memsw, kmem; v2 swap) */
+        uint64_t limit, usage, max, failcnt; /* bytes; "max" (no limit) is UINT64_MAX on v2 */
+} rq_cgroup_mem_entry;
+
+typedef struct rq_cgroup_kv {
+        char *key;
+        uint64_t value;
+} rq_cgroup_kv;
+
+typedef struct rq_cgroup_blkio_entry {
+        uint64_t major, minor;
+        char op[16]; /* "Read", "Write", "Sync", "Async", "Discard", "Total" */
+        uint64_t value;
+} rq_cgroup_blkio_entry;
+
+typedef struct rq_cgroup_stats {
+        /* cpu.usage: nanoseconds */
+        uint64_t cpu_total, cpu_kernel, cpu_user;
+        uint64_t *percpu, *percpu_kernel, *percpu_user; /* v1 only; n_percpu each */
+        size_t n_percpu, n_percpu_split; /* percpu_kernel/user may be missing: 0 */
+        /* cpu.throttling */
+        uint64_t periods, throttled_periods, throttled_time; /* time in ns */
+        /* memory */
+        uint64_t mem_cache;
+        rq_cgroup_mem_entry mem_usage, mem_swap, mem_kernel, mem_kernel_tcp;
+        rq_cgroup_kv *mem_raw; /* memory.stat */
+        size_t n_mem_raw;
+        uint64_t oom_kills; /* processes the OOM killer took in this cgroup */
+        /* pids; limit 0 means none */
+        uint64_t pids_current, pids_limit;
+        /* blkio */
+        rq_cgroup_blkio_entry *io_service_bytes, *io_serviced;
+        size_t n_io_service_bytes, n_io_serviced;
+} rq_cgroup_stats;
+
+/* Read the statistics of the cgroup at path (every counter a missing controller cannot give
+ * stays 0). */
+int rq_cgroup_stats_read(const char *path, rq_cgroup_stats *ret, rq_error **reterr);
+void rq_cgroup_stats_done(rq_cgroup_stats *s);

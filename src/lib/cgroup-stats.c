@@ -1,0 +1,103 @@
+/* The statistics of a container's cgroup (`events`): the readers of the counter files both
+ * backends share, and the dispatch to cg_v1_stats() (cgroup-v1.c) or cg_v2_stats()
+ * (cgroup-v2.c). What a missing controller or file cannot tell stays 0. */
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "basic/fd-util.h"
+#include "basic/macro.h"
+#include "basic/string-util.h"
+#include "lib/cgroup-internal.h"
+
+static int read_file(const char *dir, const char *file, char **ret)
+{
+        _cleanup_free_ char *p = strprintf("%s/%s", dir, file);
+        return p ? read_full_file_at(AT_FDCWD, p, ret, NULL) : -ENOMEM;
+}
+
+bool cg_read_u64(const char *dir, const char *file, uint64_t dflt, uint64_t *ret)
+{
+        _cleanup_free_ char *v = NULL;
+        *ret = dflt;
+        if (!dir || read_file(dir, file, &v) < 0)
+                return false;
+        unsigned long long n;
+        if (sscanf(v, "%llu", &n) == 1)
+                *ret = n;
+        return true;
+}
+
+uint64_t cg_read_key(const char *dir, const char *file, const char *key)
+{
+        _cleanup_free_ char *v = NULL;
+        if (!dir || read_file(dir, file, &v) < 0)
+                return 0;
+        size_t n = strlen(key);
+        for (const char *l = v; l && *l; l = strchr(l, '\n'), l = l ? l + 1 : NULL)
+                if (strncmp(l, key, n) == 0 && l[n] == ' ')
+                        return strtoull(l + n + 1, NULL, 10);
+        return 0;
+}
+
+int cg_read_kv(const char *dir, const char *file, rq_cgroup_kv **ret, size_t *ret_n)
+{
+        _cleanup_free_ char *v = NULL;
+        if (!dir || read_file(dir, file, &v) < 0)
+                return 0;
+        for (char *save = NULL, *l = strtok_r(v, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+                char *sp = strchr(l, ' ');
+                if (!sp)
+                        continue;
+                rq_cgroup_kv *more = realloc(*ret, (*ret_n + 1) * sizeof(**ret));
+                if (!more)
+                        return -ENOMEM;
+                *ret = more;
+                more[*ret_n] = (rq_cgroup_kv){ strndup(l, sp - l), strtoull(sp + 1, NULL, 10) };
+                if (!more[(*ret_n)++].key)
+                        return -ENOMEM;
+        }
+        return 0;
+}
+
+int cg_stats_add_blkio(rq_cgroup_blkio_entry **arr, size_t *n, uint64_t major, uint64_t minor,
+                       const char *op, uint64_t value)
+{
+        rq_cgroup_blkio_entry *more = realloc(*arr, (*n + 1) * sizeof(**arr));
+        if (!more)
+                return -ENOMEM;
+        *arr = more;
+        more[*n] = (rq_cgroup_blkio_entry){ .major = major, .minor = minor, .value = value };
+        snprintf(more[*n].op, sizeof(more[*n].op), "%s", op);
+        (*n)++;
+        return 0;
+}
+
+int rq_cgroup_stats_read(const char *path, rq_cgroup_stats *ret, rq_error **reterr)
+{
+        _cleanup_(rq_cgroup_done) rq_cgroup cg = { 0 };
+        int k = cg_open(path, &cg, reterr);
+        if (k < 0)
+                return k;
+        *ret = (rq_cgroup_stats){ 0 };
+        k = cg.mode == RQ_CGROUP_V2 ? cg_v2_stats(&cg, ret, reterr) : cg_v1_stats(&cg, ret, reterr);
+        if (k < 0) {
+                rq_cgroup_stats_done(ret);
+                return rq_error_wrap(reterr, "statistics of cgroup %s", path);
+        }
+        return 0;
+}
+
+void rq_cgroup_stats_done(rq_cgroup_stats *s)
+{
+        free(s->percpu);
+        free(s->percpu_kernel);
+        free(s->percpu_user);
+        for (size_t i = 0; i < s->n_mem_raw; i++)
+                free(s->mem_raw[i].key);
+        free(s->mem_raw);
+        free(s->io_service_bytes);
+        free(s->io_serviced);
+        *s = (rq_cgroup_stats){ 0 };
+}
