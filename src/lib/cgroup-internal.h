@@ -58,6 +58,8 @@ int cg_v2_stats(const rq_cgroup *cg, rq_cgroup_stats *s, rq_error **reterr);
 bool cg_read_u64(const char *dir, const char *file, uint64_t dflt, uint64_t *ret);
 uint64_t cg_read_key(const char *dir, const char *file, const char *key);
 int cg_read_kv(const char *dir, const char *file, rq_cgroup_kv **ret, size_t *ret_n);
+/* cpuset.cpus, .mems and the numbers of the v1 cpuset directory dir. */
+int cg_cpuset_stats(const char *dir, rq_cgroup_stats *s);
 int cg_stats_add_blkio(rq_cgroup_blkio_entry **arr, size_t *n, uint64_t major, uint64_t minor,
                        const char *op, uint64_t value);
 

@@ -8,6 +8,7 @@
 
 #include "basic/fd-util.h"
 #include "basic/macro.h"
+#include "basic/parse-util.h"
 #include "basic/string-util.h"
 #include "lib/cgroup-internal.h"
 
@@ -74,6 +75,54 @@ int cg_stats_add_blkio(rq_cgroup_blkio_entry **arr, size_t *n, uint64_t major, u
         return 0;
 }
 
+static const char *const cpuset_names[_RQ_CPUSET_VALUE_MAX] = {
+        "cpu_exclusive",   "mem_hardwall",       "mem_exclusive",
+        "memory_migrate",  "memory_spread_page", "memory_spread_slab",
+        "memory_pressure", "sched_load_balance", "sched_relax_domain_level",
+};
+
+const char *rq_cgroup_cpuset_value_to_string(rq_cgroup_cpuset_value v)
+{
+        return v >= 0 && v < _RQ_CPUSET_VALUE_MAX ? cpuset_names[v] : NULL;
+}
+
+/* A cpu or node list ("0-3,7") into a malloc'd array. */
+static int read_list(const char *dir, const char *file, uint16_t **ret, size_t *ret_n)
+{
+        _cleanup_free_ char *v = NULL;
+        if (read_file(dir, file, &v) < 0)
+                return 0;
+        const char *s = v;
+        s += strspn(s, " \n");
+        v[strcspn(v, "\n")] = 0;
+        unsigned long lo, hi;
+        while (parse_list_next(&s, &lo, &hi) > 0)
+                for (unsigned long i = lo; i <= hi && i <= UINT16_MAX; i++) {
+                        uint16_t *more = realloc(*ret, (*ret_n + 1) * sizeof(**ret));
+                        if (!more)
+                                return -ENOMEM;
+                        *ret = more;
+                        more[(*ret_n)++] = (uint16_t)i;
+                }
+        return 0;
+}
+
+int cg_cpuset_stats(const char *dir, rq_cgroup_stats *s)
+{
+        int k;
+        if ((k = read_list(dir, "cpuset.cpus", &s->cpuset_cpus, &s->n_cpuset_cpus)) < 0 ||
+            (k = read_list(dir, "cpuset.mems", &s->cpuset_mems, &s->n_cpuset_mems)) < 0)
+                return k;
+        for (int i = 0; i < _RQ_CPUSET_VALUE_MAX; i++) {
+                _cleanup_free_ char *f = strprintf("cpuset.%s", cpuset_names[i]), *v = NULL;
+                if (!f)
+                        return -ENOMEM;
+                if (read_file(dir, f, &v) >= 0)
+                        s->cpuset[i] = strtoll(v, NULL, 10);
+        }
+        return 0;
+}
+
 int rq_cgroup_stats_read(const char *path, rq_cgroup_stats *ret, rq_error **reterr)
 {
         _cleanup_(rq_cgroup_done) rq_cgroup cg = { 0 };
@@ -94,6 +143,8 @@ void rq_cgroup_stats_done(rq_cgroup_stats *s)
         free(s->percpu);
         free(s->percpu_kernel);
         free(s->percpu_user);
+        free(s->cpuset_cpus);
+        free(s->cpuset_mems);
         for (size_t i = 0; i < s->n_mem_raw; i++)
                 free(s->mem_raw[i].key);
         free(s->mem_raw);

@@ -385,6 +385,8 @@ int cg_v1_stats(const rq_cgroup *cg, rq_cgroup_stats *s, rq_error **reterr)
                 s->throttled_periods = cg_read_key(d, "cpu.stat", "nr_throttled");
                 s->throttled_time = cg_read_key(d, "cpu.stat", "throttled_time");
         }
+        if ((d = cg_v1_dir(cg, "cpuset")) && (k = cg_cpuset_stats(d, s)) < 0)
+                goto fail;
         if ((d = cg_v1_dir(cg, "memory"))) {
                 mem_entry(d, "memory", &s->mem_usage);
                 mem_entry(d, "memory.memsw", &s->mem_swap);

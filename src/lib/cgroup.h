@@ -84,6 +84,22 @@ typedef struct rq_cgroup_blkio_entry {
         uint64_t value;
 } rq_cgroup_blkio_entry;
 
+/* cpuset's numbers, in runc's order; each is the file cpuset.<name> and the JSON key <name> */
+typedef enum rq_cgroup_cpuset_value {
+        RQ_CPUSET_CPU_EXCLUSIVE,
+        RQ_CPUSET_MEM_HARDWALL,
+        RQ_CPUSET_MEM_EXCLUSIVE,
+        RQ_CPUSET_MEMORY_MIGRATE,
+        RQ_CPUSET_MEMORY_SPREAD_PAGE,
+        RQ_CPUSET_MEMORY_SPREAD_SLAB,
+        RQ_CPUSET_MEMORY_PRESSURE,
+        RQ_CPUSET_SCHED_LOAD_BALANCE,
+        RQ_CPUSET_SCHED_RELAX_DOMAIN_LEVEL,
+        _RQ_CPUSET_VALUE_MAX,
+        _RQ_CPUSET_VALUE_INVALID = -1,
+} rq_cgroup_cpuset_value;
+const char *rq_cgroup_cpuset_value_to_string(rq_cgroup_cpuset_value v);
+
 typedef struct rq_cgroup_stats {
         /* cpu.usage: nanoseconds */
         uint64_t cpu_total, cpu_kernel, cpu_user;
@@ -91,6 +107,10 @@ typedef struct rq_cgroup_stats {
         size_t n_percpu, n_percpu_split; /* percpu_kernel/user may be missing: 0 */
         /* cpu.throttling */
         uint64_t periods, throttled_periods, throttled_time; /* time in ns */
+        /* cpuset (v1): the cpus and memory nodes, and the numbers */
+        uint16_t *cpuset_cpus, *cpuset_mems;
+        size_t n_cpuset_cpus, n_cpuset_mems;
+        int64_t cpuset[_RQ_CPUSET_VALUE_MAX];
         /* memory */
         uint64_t mem_cache;
         rq_cgroup_mem_entry mem_usage, mem_swap, mem_kernel, mem_kernel_tcp;

@@ -93,6 +93,25 @@ static json_t *stats_json(const rq_cgroup_stats *s)
         set_nonzero(throttling, "throttledPeriods", s->throttled_periods);
         set_nonzero(throttling, "throttledTime", s->throttled_time);
 
+        json_t *cpuset = json_object();
+        if (s->n_cpuset_cpus) {
+                json_t *a = json_array();
+                for (size_t i = 0; i < s->n_cpuset_cpus; i++)
+                        json_array_append_new(a, json_integer(s->cpuset_cpus[i]));
+                json_object_set_new(cpuset, "cpus", a);
+        }
+        json_object_set_new(cpuset, rq_cgroup_cpuset_value_to_string(RQ_CPUSET_CPU_EXCLUSIVE),
+                            json_integer(s->cpuset[RQ_CPUSET_CPU_EXCLUSIVE]));
+        if (s->n_cpuset_mems) {
+                json_t *a = json_array();
+                for (size_t i = 0; i < s->n_cpuset_mems; i++)
+                        json_array_append_new(a, json_integer(s->cpuset_mems[i]));
+                json_object_set_new(cpuset, "mems", a);
+        }
+        for (int i = RQ_CPUSET_MEM_HARDWALL; i < _RQ_CPUSET_VALUE_MAX; i++)
+                json_object_set_new(cpuset, rq_cgroup_cpuset_value_to_string(i),
+                                    json_integer(s->cpuset[i]));
+
         json_t *memory = json_object();
         set_nonzero(memory, "cache", s->mem_cache);
         json_object_set_new(memory, "usage", mem_entry(&s->mem_usage));
@@ -113,9 +132,10 @@ static json_t *stats_json(const rq_cgroup_stats *s)
         set_blkio(blkio, "ioServiceBytesRecursive", s->io_service_bytes, s->n_io_service_bytes);
         set_blkio(blkio, "ioServicedRecursive", s->io_serviced, s->n_io_serviced);
 
-        return json_pack("{s:{s:o, s:o}, s:o, s:o, s:o, s:{}, s:{}, s:n}", "cpu", "usage", usage,
-                         "throttling", throttling, "memory", memory, "pids", pids, "blkio", blkio,
-                         "hugetlb", "intel_rdt", "network_interfaces");
+        return json_pack("{s:{s:o, s:o}, s:o, s:o, s:o, s:o, s:{}, s:{}, s:n}", "cpu", "usage",
+                         usage, "throttling", throttling, "cpuset", cpuset, "memory", memory,
+                         "pids", pids, "blkio", blkio, "hugetlb", "intel_rdt",
+                         "network_interfaces");
 }
 
 /* Print one event line; data (owned) may be NULL. */
