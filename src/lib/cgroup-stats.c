@@ -1,6 +1,7 @@
 /* The statistics of a container's cgroup (`events`): the readers of the counter files both
  * backends share, and the dispatch to cg_v1_stats() (cgroup-v1.c) or cg_v2_stats()
  * (cgroup-v2.c). What a missing controller or file cannot tell stays 0. */
+#include <dirent.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -123,6 +124,53 @@ int cg_cpuset_stats(const char *dir, rq_cgroup_stats *s)
         return 0;
 }
 
+/* Per page size (/sys/kernel/mm/hugepages/hugepages-<N>kB, named as the cgroup files name it:
+ * 64KB, 2MB, 1GB): v1 usage, max usage and failcnt; v2 current and the "max" events. In the
+ * v1 hugetlb hierarchy, else on the cgroup2 side (v2, or a hybrid host with hugetlb there). */
+static int hugetlb_stats(const rq_cgroup *cg, rq_cgroup_stats *s)
+{
+        const char *d = cg->mode == RQ_CGROUP_V2 ? NULL : cg_v1_dir(cg, "hugetlb");
+        bool v2 = !d;
+        if (v2)
+                d = cg->unified;
+        _cleanup_(closedirp) DIR *dir = d ? opendir("/sys/kernel/mm/hugepages") : NULL;
+        if (!dir)
+                return 0;
+        for (struct dirent *de; (de = readdir(dir));) {
+                unsigned long kb;
+                if (sscanf(de->d_name, "hugepages-%lukB", &kb) != 1)
+                        continue;
+                rq_cgroup_hugetlb h = { 0 };
+                static const char units[][3] = { "KB", "MB", "GB", "TB" };
+                size_t u = 0;
+                while (kb >= 1024 && kb % 1024 == 0 && u + 1 < ELEMENTSOF(units)) {
+                        kb /= 1024;
+                        u++;
+                }
+                snprintf(h.page_size, sizeof(h.page_size), "%lu%s", kb, units[u]);
+                char f[64];
+                snprintf(f, sizeof(f), "hugetlb.%s.%s", h.page_size,
+                         v2 ? "current" : "usage_in_bytes");
+                if (!cg_read_u64(d, f, 0, &h.usage))
+                        continue;
+                if (v2) {
+                        snprintf(f, sizeof(f), "hugetlb.%s.events", h.page_size);
+                        h.failcnt = cg_read_key(d, f, "max");
+                } else {
+                        snprintf(f, sizeof(f), "hugetlb.%s.max_usage_in_bytes", h.page_size);
+                        (void)cg_read_u64(d, f, 0, &h.max);
+                        snprintf(f, sizeof(f), "hugetlb.%s.failcnt", h.page_size);
+                        (void)cg_read_u64(d, f, 0, &h.failcnt);
+                }
+                rq_cgroup_hugetlb *more = realloc(s->hugetlb, (s->n_hugetlb + 1) * sizeof(h));
+                if (!more)
+                        return -ENOMEM;
+                s->hugetlb = more;
+                more[s->n_hugetlb++] = h;
+        }
+        return 0;
+}
+
 int rq_cgroup_stats_read(const char *path, rq_cgroup_stats *ret, rq_error **reterr)
 {
         _cleanup_(rq_cgroup_done) rq_cgroup cg = { 0 };
@@ -131,6 +179,8 @@ int rq_cgroup_stats_read(const char *path, rq_cgroup_stats *ret, rq_error **rete
                 return k;
         *ret = (rq_cgroup_stats){ 0 };
         k = cg.mode == RQ_CGROUP_V2 ? cg_v2_stats(&cg, ret, reterr) : cg_v1_stats(&cg, ret, reterr);
+        if (k >= 0 && (k = hugetlb_stats(&cg, ret)) < 0)
+                rq_error_set(reterr, k, "read the hugetlb statistics");
         if (k < 0) {
                 rq_cgroup_stats_done(ret);
                 return rq_error_wrap(reterr, "statistics of cgroup %s", path);
@@ -148,6 +198,7 @@ void rq_cgroup_stats_done(rq_cgroup_stats *s)
         for (size_t i = 0; i < s->n_mem_raw; i++)
                 free(s->mem_raw[i].key);
         free(s->mem_raw);
+        free(s->hugetlb);
         free(s->io_service_bytes);
         free(s->io_serviced);
         *s = (rq_cgroup_stats){ 0 };

@@ -100,6 +100,11 @@ typedef enum rq_cgroup_cpuset_value {
 } rq_cgroup_cpuset_value;
 const char *rq_cgroup_cpuset_value_to_string(rq_cgroup_cpuset_value v);
 
+typedef struct rq_cgroup_hugetlb {
+        char page_size[16]; /* "2MB", "1GB" */
+        uint64_t usage, max, failcnt;
+} rq_cgroup_hugetlb;
+
 typedef struct rq_cgroup_stats {
         /* cpu.usage: nanoseconds */
         uint64_t cpu_total, cpu_kernel, cpu_user;
@@ -119,6 +124,9 @@ typedef struct rq_cgroup_stats {
         uint64_t oom_kills; /* processes the OOM killer took in this cgroup */
         /* pids; limit 0 means none */
         uint64_t pids_current, pids_limit;
+        /* hugetlb: one entry per page size the kernel has */
+        rq_cgroup_hugetlb *hugetlb;
+        size_t n_hugetlb;
         /* blkio */
         rq_cgroup_blkio_entry *io_service_bytes, *io_serviced;
         size_t n_io_service_bytes, n_io_serviced;

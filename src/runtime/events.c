@@ -132,9 +132,18 @@ static json_t *stats_json(const rq_cgroup_stats *s)
         set_blkio(blkio, "ioServiceBytesRecursive", s->io_service_bytes, s->n_io_service_bytes);
         set_blkio(blkio, "ioServicedRecursive", s->io_serviced, s->n_io_serviced);
 
-        return json_pack("{s:{s:o, s:o}, s:o, s:o, s:o, s:o, s:{}, s:{}, s:n}", "cpu", "usage",
+        json_t *hugetlb = json_object();
+        for (size_t i = 0; i < s->n_hugetlb; i++) {
+                json_t *h = json_object();
+                set_nonzero(h, "usage", s->hugetlb[i].usage);
+                set_nonzero(h, "max", s->hugetlb[i].max);
+                json_object_set_new(h, "failcnt", u64(s->hugetlb[i].failcnt));
+                json_object_set_new(hugetlb, s->hugetlb[i].page_size, h);
+        }
+
+        return json_pack("{s:{s:o, s:o}, s:o, s:o, s:o, s:o, s:o, s:{}, s:n}", "cpu", "usage",
                          usage, "throttling", throttling, "cpuset", cpuset, "memory", memory,
-                         "pids", pids, "blkio", blkio, "hugetlb", "intel_rdt",
+                         "pids", pids, "blkio", blkio, "hugetlb", hugetlb, "intel_rdt",
                          "network_interfaces");
 }
 

@@ -153,3 +153,15 @@ HOG='head -c 50331648 /dev/zero | tail >/dev/null'
 	[ "$(jq -s 'map(select(.type == "oom" and .id == "o")) | length' "$BATS_TEST_TMPDIR/ev")" -eq 1 ]
 	[ "$("$RT" --root "$ROOT" state o | jq -r .status)" = stopped ]
 }
+
+@test "events --stats reports hugetlb usage per page size where the container has a hugetlb cgroup" {
+	grep -qw hugetlb /sys/fs/cgroup/unified/cgroup.controllers 2>/dev/null ||
+		[ -d /sys/fs/cgroup/hugetlb ] || skip "no hugetlb controller"
+	set_config '.linux.resources = {hugepageLimits: [{pageSize: "2MB", limit: 4194304}]} |
+		.process.args = ["sleep", "60"]'
+	rt_detached run -d -b "$B" h
+	[ "$status" -eq 0 ]
+	run "$RT" --root "$ROOT" events --stats h
+	[ "$status" -eq 0 ]
+	echo "$output" | jq -e '.data.hugetlb["2MB"].failcnt == 0'
+}
