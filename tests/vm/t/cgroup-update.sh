@@ -29,6 +29,25 @@ t_update_memory() {
 }
 run_test "update --memory lowers a running container's memory limit and the new limit holds" t_update_memory
 
+t_update_cpu() {
+	set_config ".process.args = $(args sleep 300) |
+		.linux.resources.cpu = {quota: 50000, period: 200000}"
+	rt_detached run -d "$ID"
+	rt update --cpu-quota 20000 "$ID"
+	# the config's period stays: the merged resources are applied, not only the change
+	if [ "$MODE" = v2 ]; then
+		expect_eq cpu.max "20000 200000" "$(cg_read cpu cpu.max)"
+		rc=0
+		rt update --kernel-memory 16m "$ID" 2>"$T/err" || rc=$?
+		expect_eq "exit status of a v1-only field on v2" 1 "$rc"
+		grep -q 'memory.kernel.*cgroup v2' "$T/err" || fail "error: $(cat "$T/err")"
+	else
+		expect_eq cpu.cfs_quota_us 20000 "$(cg_read cpu cpu.cfs_quota_us)"
+		expect_eq cpu.cfs_period_us 200000 "$(cg_read cpu cpu.cfs_period_us)"
+	fi
+}
+run_test "update --cpu-quota keeps the config's period; a field the host lacks is named" t_update_cpu
+
 t_stats() {
 	set_config ".process.args = $(args sh -c 'while :; do :; done') |
 		.linux.resources.memory.limit = 33554432 | .linux.resources.pids.limit = 20"
