@@ -1,7 +1,8 @@
 /* The cgroup v1 backend (pure v1 and the v1 side of a hybrid host): every linux.resources
  * field to its file in the hierarchy of its controller. Values the v1 kernel has no file for
  * are errors naming the field; on a hybrid host hugepage limits go to the cgroup2 mount when no
- * v1 hugetlb hierarchy exists, and linux.resources.unified always does. */
+ * v1 hugetlb hierarchy exists, and linux.resources.unified always does. Also the v1
+ * statistics for `events` (cg_v1_stats). */
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>

@@ -2,7 +2,8 @@
  * values converted as runc and crun convert them (cgroup-convert.c), the device rules as an
  * eBPF program (cgroup-devices-bpf.c). What v2 has no counterpart for (kernel memory,
  * swappiness, the OOM killer switch, realtime cpu, leaf weights, net_cls/net_prio) is an error
- * naming the field. Also the cgroup2 side of a hybrid host (hugetlb, unified). */
+ * naming the field. Also the cgroup2 side of a hybrid host (hugetlb, unified), and the v2
+ * statistics for `events` (cg_v2_stats). */
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>

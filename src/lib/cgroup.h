@@ -2,7 +2,8 @@
  * /sys/fs/cgroup/unified) or v2 by statfs; create the container's cgroup at linux.cgroupsPath
  * in every hierarchy; apply every field of linux.resources (cgroup-v1.c, cgroup-v2.c; the v2
  * device filter is an eBPF program, cgroup-devices-bpf.c); put the init in it before it runs
- * anything; freeze and thaw it; remove it at delete. A value the host cannot apply is an error
+ * anything; freeze and thaw it; apply new resources (`update`); read its statistics
+ * (`events`, cgroup-stats.c); remove it at delete. A value the host cannot apply is an error
  * naming the field and the host's cgroup mode, never dropped. */
 #pragma once
 
