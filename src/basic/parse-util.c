@@ -136,3 +136,35 @@ int parse_list_next(const char **s, unsigned long *lo, unsigned long *hi)
         *s = end;
         return 1;
 }
+
+int parse_size(const char *s, int64_t *ret)
+{
+        if (!s || !isdigit((unsigned char)s[0]))
+                return -EINVAL;
+        char *end;
+        errno = 0;
+        double v = strtod(s, &end);
+        if (errno == ERANGE)
+                return -ERANGE;
+        if (*end == ' ')
+                end++;
+        static const char units[] = "kmgtp";
+        double mult = 1;
+        const char *u = *end ? strchr(units, tolower((unsigned char)*end)) : NULL;
+        if (u) {
+                for (const char *p = units; p <= u; p++)
+                        mult *= 1024;
+                end++;
+                if (*end == 'i' || *end == 'I')
+                        end++;
+        }
+        if (*end == 'b' || *end == 'B')
+                end++;
+        if (*end)
+                return -EINVAL;
+        v *= mult;
+        if (v >= 9223372036854775807.0)
+                return -ERANGE;
+        *ret = (int64_t)v;
+        return 0;
+}

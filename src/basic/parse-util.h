@@ -7,6 +7,9 @@
 
 int parse_uint32(const char *s, uint32_t *ret);
 int parse_int64(const char *s, int64_t *ret);
+/* A size as runc takes memory flags: a number (fractions too) with an optional binary unit
+ * k, m, g, t, p (any case), an optional "i" and "b": 64m, 1.5g, 512KiB, 100. */
+int parse_size(const char *s, int64_t *ret);
 int parse_pid(const char *s, pid_t *ret);
 /* A signal by number ("9"), name ("KILL") or full name ("SIGKILL"), case-insensitive. */
 int parse_signal(const char *s, int *ret);

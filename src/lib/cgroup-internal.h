@@ -27,6 +27,8 @@ int cg_write_num(const rq_cgroup *cg, const char *dir, const char *file, int64_t
                  bool max_for_negative, const char *field, rq_error **reterr);
 /* "linux.resources.<field>: <why> (this host: cgroup <mode>)" with ENOTSUP. */
 int cg_unsupported(const rq_cgroup *cg, rq_error **reterr, const char *field, const char *why);
+/* The existing cgroup at path: its directories in every hierarchy that has it. */
+int cg_open(const char *path, rq_cgroup *ret, rq_error **reterr);
 /* Does dir/file exist? */
 bool cg_has_file(const char *dir, const char *file);
 /* The directory of the container's cgroup in the v1 hierarchy holding controller ("memory",
@@ -47,6 +49,20 @@ typedef struct cg_config {
 
 int cg_v1_apply(const rq_cgroup *cg, const cg_config *c, rq_error **reterr);
 int cg_v2_apply(const rq_cgroup *cg, const cg_config *c, rq_error **reterr);
+/* The statistics of the cgroup (its directories in cg) into *s, zeroed by the caller. */
+int cg_v1_stats(const rq_cgroup *cg, rq_cgroup_stats *s, rq_error **reterr);
+int cg_v2_stats(const rq_cgroup *cg, rq_cgroup_stats *s, rq_error **reterr);
+/* Shared stat file readers: one number (a missing file or "max": *ret = dflt; returns whether
+ * the file was there), the value of key in a "key value" file, every pair of such a file
+ * (memory.stat), and the blkio entries of a v1 "MAJ:MIN Op value" file. */
+bool cg_read_u64(const char *dir, const char *file, uint64_t dflt, uint64_t *ret);
+uint64_t cg_read_key(const char *dir, const char *file, const char *key);
+int cg_read_kv(const char *dir, const char *file, rq_cgroup_kv **ret, size_t *ret_n);
+/* cpuset.cpus, .mems and the numbers of the v1 cpuset directory dir. */
+int cg_cpuset_stats(const char *dir, rq_cgroup_stats *s);
+int cg_stats_add_blkio(rq_cgroup_blkio_entry **arr, size_t *n, uint64_t major, uint64_t minor,
+                       const char *op, uint64_t value);
+
 /* Hugepage limits to dir: hugetlb.<size>.max (v2) or .limit_in_bytes (v1), and the
  * reservation counter where the kernel has one. */
 int cg_hugetlb_apply(const rq_cgroup *cg, const char *dir, const rq_spec_resources *r, bool v2,

@@ -1,11 +1,16 @@
 /* The cgroup v1 backend (pure v1 and the v1 side of a hybrid host): every linux.resources
  * field to its file in the hierarchy of its controller. Values the v1 kernel has no file for
  * are errors naming the field; on a hybrid host hugepage limits go to the cgroup2 mount when no
- * v1 hugetlb hierarchy exists, and linux.resources.unified always does. */
+ * v1 hugetlb hierarchy exists, and linux.resources.unified always does. Also the v1
+ * statistics for `events` (cg_v1_stats). */
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "basic/fd-util.h"
 #include "basic/macro.h"
 #include "basic/string-util.h"
 #include "lib/cgroup-internal.h"
@@ -28,11 +33,22 @@ static int apply_memory(const rq_cgroup *cg, const rq_spec_memory *m, rq_error *
         int k;
         if ((k = need_dir(cg, "memory", "memory", &d, reterr)) < 0)
                 return k;
-        /* the limit before memory+swap: memsw may not be set below the memory limit */
-        if ((m->limit.set && (k = cg_write_num(cg, d, "memory.limit_in_bytes", m->limit.value,
+        /* The kernel keeps memory.limit <= memsw.limit at every step: lowering, the memory
+         * limit goes first; raising (update) past the current memory limit, memsw first. */
+        bool swap_first = false;
+        if (m->limit.set && m->swap.set) {
+                uint64_t cur;
+                (void)cg_read_u64(d, "memory.limit_in_bytes", UINT64_MAX, &cur);
+                swap_first = m->swap.value == -1 ||
+                             (m->swap.value >= 0 && cur < (uint64_t)m->swap.value);
+        }
+        if ((swap_first && (k = cg_write_num(cg, d, "memory.memsw.limit_in_bytes", m->swap.value,
+                                             false, "memory.swap", reterr)) < 0) ||
+            (m->limit.set && (k = cg_write_num(cg, d, "memory.limit_in_bytes", m->limit.value,
                                                false, "memory.limit", reterr)) < 0) ||
-            (m->swap.set && (k = cg_write_num(cg, d, "memory.memsw.limit_in_bytes", m->swap.value,
-                                              false, "memory.swap", reterr)) < 0) ||
+            (m->swap.set && !swap_first &&
+             (k = cg_write_num(cg, d, "memory.memsw.limit_in_bytes", m->swap.value, false,
+                               "memory.swap", reterr)) < 0) ||
             (m->reservation.set &&
              (k = cg_write_num(cg, d, "memory.soft_limit_in_bytes", m->reservation.value, false,
                                "memory.reservation", reterr)) < 0) ||
@@ -263,4 +279,143 @@ int cg_v1_apply(const rq_cgroup *cg, const cg_config *c, rq_error **reterr)
                 return cg_v2_unified(cg, cg->unified, r, reterr);
         }
         return 0;
+}
+
+/* ---- statistics --------------------------------------------------------------------------- */
+
+static void mem_entry(const char *d, const char *prefix, rq_cgroup_mem_entry *e)
+{
+        char f[64];
+        snprintf(f, sizeof(f), "%s.usage_in_bytes", prefix);
+        e->present = cg_read_u64(d, f, 0, &e->usage);
+        snprintf(f, sizeof(f), "%s.max_usage_in_bytes", prefix);
+        (void)cg_read_u64(d, f, 0, &e->max);
+        snprintf(f, sizeof(f), "%s.failcnt", prefix);
+        (void)cg_read_u64(d, f, 0, &e->failcnt);
+        snprintf(f, sizeof(f), "%s.limit_in_bytes", prefix);
+        (void)cg_read_u64(d, f, 0, &e->limit);
+}
+
+/* A list of numbers ("1 2 3") into a malloc'd array; 0 when there is no such file. */
+static int read_numbers(const char *d, const char *file, uint64_t **ret, size_t *ret_n)
+{
+        _cleanup_free_ char *p = strprintf("%s/%s", d, file), *v = NULL;
+        if (!p)
+                return -ENOMEM;
+        if (read_full_file_at(AT_FDCWD, p, &v, NULL) < 0)
+                return 0;
+        for (char *save = NULL, *w = strtok_r(v, " \n", &save); w;
+             w = strtok_r(NULL, " \n", &save)) {
+                uint64_t *more = realloc(*ret, (*ret_n + 1) * sizeof(**ret));
+                if (!more)
+                        return -ENOMEM;
+                *ret = more;
+                more[(*ret_n)++] = strtoull(w, NULL, 10);
+        }
+        return 0;
+}
+
+/* cpuacct.usage_all: "cpu user system" then one row per cpu, in ns. */
+static int read_usage_all(const char *d, rq_cgroup_stats *s)
+{
+        _cleanup_free_ char *p = strprintf("%s/cpuacct.usage_all", d), *v = NULL;
+        if (!p)
+                return -ENOMEM;
+        if (read_full_file_at(AT_FDCWD, p, &v, NULL) < 0)
+                return 0;
+        size_t n = 0;
+        const char *l = strchr(v, '\n');
+        for (; l && l[1]; l = strchr(l + 1, '\n')) {
+                unsigned long long cpu, user, sys;
+                if (sscanf(l + 1, "%llu %llu %llu", &cpu, &user, &sys) != 3)
+                        break;
+                uint64_t *u = realloc(s->percpu_user, (n + 1) * sizeof(uint64_t));
+                if (u)
+                        s->percpu_user = u;
+                uint64_t *k = realloc(s->percpu_kernel, (n + 1) * sizeof(uint64_t));
+                if (k)
+                        s->percpu_kernel = k;
+                if (!u || !k)
+                        return -ENOMEM;
+                u[n] = user;
+                k[n] = sys;
+                n++;
+        }
+        s->n_percpu_split = n;
+        return 0;
+}
+
+/* "MAJ:MIN Op value" lines (the last, "Total N", has no device and is left out). */
+static int read_blkio(const char *d, const char *file, rq_cgroup_blkio_entry **arr, size_t *n)
+{
+        _cleanup_free_ char *p = strprintf("%s/%s", d, file), *v = NULL;
+        if (!p)
+                return -ENOMEM;
+        if (read_full_file_at(AT_FDCWD, p, &v, NULL) < 0)
+                return 0;
+        for (char *save = NULL, *l = strtok_r(v, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+                unsigned long long maj, min, val;
+                char op[16];
+                if (sscanf(l, "%llu:%llu %15s %llu", &maj, &min, op, &val) != 4)
+                        continue;
+                int k = cg_stats_add_blkio(arr, n, maj, min, op, val);
+                if (k < 0)
+                        return k;
+        }
+        return 0;
+}
+
+int cg_v1_stats(const rq_cgroup *cg, rq_cgroup_stats *s, rq_error **reterr)
+{
+        const char *d;
+        int k = 0;
+        if ((d = cg_v1_dir(cg, "cpuacct"))) {
+                long hz = sysconf(_SC_CLK_TCK);
+                (void)cg_read_u64(d, "cpuacct.usage", 0, &s->cpu_total);
+                /* user and system time are in clock ticks */
+                s->cpu_user = cg_read_key(d, "cpuacct.stat", "user") * 1000000000ULL /
+                              (uint64_t)(hz > 0 ? hz : 100);
+                s->cpu_kernel = cg_read_key(d, "cpuacct.stat", "system") * 1000000000ULL /
+                                (uint64_t)(hz > 0 ? hz : 100);
+                if ((k = read_numbers(d, "cpuacct.usage_percpu", &s->percpu, &s->n_percpu)) < 0 ||
+                    (k = read_usage_all(d, s)) < 0)
+                        goto fail;
+        }
+        if ((d = cg_v1_dir(cg, "cpu"))) {
+                s->periods = cg_read_key(d, "cpu.stat", "nr_periods");
+                s->throttled_periods = cg_read_key(d, "cpu.stat", "nr_throttled");
+                s->throttled_time = cg_read_key(d, "cpu.stat", "throttled_time");
+        }
+        if ((d = cg_v1_dir(cg, "cpuset")) && (k = cg_cpuset_stats(d, s)) < 0)
+                goto fail;
+        if ((d = cg_v1_dir(cg, "memory"))) {
+                mem_entry(d, "memory", &s->mem_usage);
+                mem_entry(d, "memory.memsw", &s->mem_swap);
+                mem_entry(d, "memory.kmem", &s->mem_kernel);
+                mem_entry(d, "memory.kmem.tcp", &s->mem_kernel_tcp);
+                s->oom_kills = cg_read_key(d, "memory.oom_control", "oom_kill");
+                if ((k = cg_read_kv(d, "memory.stat", &s->mem_raw, &s->n_mem_raw)) < 0)
+                        goto fail;
+                s->mem_cache = cg_read_key(d, "memory.stat", "cache");
+        }
+        if ((d = cg_v1_dir(cg, "pids"))) {
+                (void)cg_read_u64(d, "pids.current", 0, &s->pids_current);
+                (void)cg_read_u64(d, "pids.max", 0, &s->pids_limit); /* "max": 0 */
+        }
+        if ((d = cg_v1_dir(cg, "blkio"))) {
+                /* the CFQ/BFQ counters where the scheduler keeps them, else the throttle ones */
+                bool cfq = cg_has_file(d, "blkio.io_service_bytes_recursive");
+                if ((k = read_blkio(d,
+                                    cfq ? "blkio.io_service_bytes_recursive"
+                                        : "blkio.throttle.io_service_bytes_recursive",
+                                    &s->io_service_bytes, &s->n_io_service_bytes)) < 0 ||
+                    (k = read_blkio(d,
+                                    cfq ? "blkio.io_serviced_recursive"
+                                        : "blkio.throttle.io_serviced_recursive",
+                                    &s->io_serviced, &s->n_io_serviced)) < 0)
+                        goto fail;
+        }
+        return 0;
+fail:
+        return rq_error_set(reterr, k, "read the v1 statistics");
 }

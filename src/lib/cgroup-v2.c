@@ -2,10 +2,12 @@
  * values converted as runc and crun convert them (cgroup-convert.c), the device rules as an
  * eBPF program (cgroup-devices-bpf.c). What v2 has no counterpart for (kernel memory,
  * swappiness, the OOM killer switch, realtime cpu, leaf weights, net_cls/net_prio) is an error
- * naming the field. Also the cgroup2 side of a hybrid host (hugetlb, unified). */
+ * naming the field. Also the cgroup2 side of a hybrid host (hugetlb, unified), and the v2
+ * statistics for `events` (cg_v2_stats). */
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "basic/fd-util.h"
@@ -239,5 +241,89 @@ int cg_v2_apply(const rq_cgroup *cg, const cg_config *c, rq_error **reterr)
             /* last: a unified value overrides what the fields above wrote (as in runc) */
             (k = cg_v2_unified(cg, d, r, reterr)) < 0)
                 return k;
+        return 0;
+}
+
+/* ---- statistics --------------------------------------------------------------------------- */
+
+/* io.stat: "MAJ:MIN rbytes=N wbytes=N rios=N wios=N dbytes=N dios=N" per device, as runc
+ * reports it: bytes and operations, each Read and Write. */
+static int read_io_stat(const char *d, rq_cgroup_stats *s)
+{
+        static const struct {
+                const char *key, *op;
+                bool bytes;
+        } map[] = { { "rbytes", "Read", true },
+                    { "wbytes", "Write", true },
+                    { "rios", "Read", false },
+                    { "wios", "Write", false } };
+        _cleanup_free_ char *p = strprintf("%s/io.stat", d), *v = NULL;
+        if (!p)
+                return -ENOMEM;
+        if (read_full_file_at(AT_FDCWD, p, &v, NULL) < 0)
+                return 0;
+        for (char *save = NULL, *l = strtok_r(v, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+                unsigned long long maj, min;
+                if (sscanf(l, "%llu:%llu", &maj, &min) != 2)
+                        continue;
+                for (char *w = strchr(l, ' '); w; w = strchr(w + 1, ' '))
+                        for (size_t i = 0; i < ELEMENTSOF(map); i++) {
+                                size_t n = strlen(map[i].key);
+                                if (strncmp(w + 1, map[i].key, n) != 0 || w[1 + n] != '=')
+                                        continue;
+                                int k = map[i].bytes
+                                                ? cg_stats_add_blkio(&s->io_service_bytes,
+                                                                     &s->n_io_service_bytes, maj,
+                                                                     min, map[i].op,
+                                                                     strtoull(w + 2 + n, NULL, 10))
+                                                : cg_stats_add_blkio(&s->io_serviced,
+                                                                     &s->n_io_serviced, maj, min,
+                                                                     map[i].op,
+                                                                     strtoull(w + 2 + n, NULL, 10));
+                                if (k < 0)
+                                        return k;
+                        }
+        }
+        return 0;
+}
+
+int cg_v2_stats(const rq_cgroup *cg, rq_cgroup_stats *s, rq_error **reterr)
+{
+        const char *d = cg->unified;
+        int k;
+        if (!d)
+                return rq_error_set_plain(reterr, ENOENT, "no cgroup2 directory");
+        /* cpu.stat is there even without the cpu controller (usage, user, system) */
+        s->cpu_total = cg_read_key(d, "cpu.stat", "usage_usec") * 1000;
+        s->cpu_user = cg_read_key(d, "cpu.stat", "user_usec") * 1000;
+        s->cpu_kernel = cg_read_key(d, "cpu.stat", "system_usec") * 1000;
+        s->periods = cg_read_key(d, "cpu.stat", "nr_periods");
+        s->throttled_periods = cg_read_key(d, "cpu.stat", "nr_throttled");
+        s->throttled_time = cg_read_key(d, "cpu.stat", "throttled_usec") * 1000;
+
+        rq_cgroup_mem_entry *m = &s->mem_usage;
+        m->present = cg_read_u64(d, "memory.current", 0, &m->usage);
+        (void)cg_read_u64(d, "memory.max", UINT64_MAX, &m->limit);
+        (void)cg_read_u64(d, "memory.peak", 0, &m->max);
+        m->failcnt = cg_read_key(d, "memory.events", "max");
+        /* v1 reports memory+swap as "swap": the same sums here, as runc does */
+        rq_cgroup_mem_entry *w = &s->mem_swap;
+        w->present = cg_read_u64(d, "memory.swap.current", 0, &w->usage);
+        if (w->present) {
+                (void)cg_read_u64(d, "memory.swap.max", UINT64_MAX, &w->limit);
+                w->usage += m->usage;
+                if (w->limit != UINT64_MAX)
+                        w->limit = m->limit == UINT64_MAX ? UINT64_MAX : w->limit + m->limit;
+                w->failcnt = cg_read_key(d, "memory.swap.events", "max");
+        }
+        s->oom_kills = cg_read_key(d, "memory.events", "oom_kill");
+        if ((k = cg_read_kv(d, "memory.stat", &s->mem_raw, &s->n_mem_raw)) < 0)
+                return rq_error_set(reterr, k, "read memory.stat");
+        s->mem_cache = cg_read_key(d, "memory.stat", "file");
+
+        (void)cg_read_u64(d, "pids.current", 0, &s->pids_current);
+        (void)cg_read_u64(d, "pids.max", 0, &s->pids_limit); /* "max": 0 */
+        if ((k = read_io_stat(d, s)) < 0)
+                return rq_error_set(reterr, k, "read io.stat");
         return 0;
 }

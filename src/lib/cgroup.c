@@ -462,6 +462,54 @@ int rq_cgroup_remove(const char *path, rq_error **reterr)
         return for_each_dir(path, true, remove_tree, NULL, reterr);
 }
 
+int cg_open(const char *path, rq_cgroup *ret, rq_error **reterr)
+{
+        rq_cgroup cg = { 0 };
+        int k = rq_cgroup_detect(&cg.mode, reterr);
+        if (k < 0)
+                return k;
+        cg_mount mounts[RQ_CGROUP_DIRS_MAX];
+        size_t n = 0;
+        if ((k = hierarchies(cg.mode, mounts, &n)) < 0) {
+                mounts_done(mounts, n);
+                return rq_error_set(reterr, k, "list the cgroup hierarchies");
+        }
+        cg.path = strdup(path);
+        for (size_t i = 0; i < n; i++) {
+                char *d = strprintf("%s%s", mounts[i].mount_point, path);
+                /* a hierarchy the container has no cgroup in (see rq_cgroup_enter) */
+                if (d && access(d, F_OK) == 0) {
+                        cg.dirs[cg.n_dirs] = d;
+                        cg.controllers[cg.n_dirs] = TAKE_PTR(mounts[i].controllers);
+                        if (mounts[i].v2)
+                                cg.unified = cg.dirs[cg.n_dirs];
+                        cg.n_dirs++;
+                } else {
+                        free(d);
+                }
+                cg_mount_done(&mounts[i]);
+        }
+        if (!cg.path || cg.n_dirs == 0) {
+                rq_cgroup_done(&cg);
+                return rq_error_set_plain(reterr, ENOENT, "the cgroup %s does not exist", path);
+        }
+        *ret = cg;
+        return 0;
+}
+
+int rq_cgroup_update(const char *path, const rq_spec_resources *r, rq_error **reterr)
+{
+        _cleanup_(rq_cgroup_done) rq_cgroup cg = { 0 };
+        int k = cg_open(path, &cg, reterr);
+        if (k < 0)
+                return k;
+        const cg_config c = { .res = r };
+        k = cg.mode == RQ_CGROUP_V2 ? cg_v2_apply(&cg, &c, reterr) : cg_v1_apply(&cg, &c, reterr);
+        return k < 0 ? rq_error_wrap(reterr, "cgroup %s (%s)", path,
+                                     rq_cgroup_mode_to_string(cg.mode))
+                     : 0;
+}
+
 void rq_cgroup_done(rq_cgroup *cg)
 {
         free(cg->path);

@@ -2,12 +2,14 @@
  * /sys/fs/cgroup/unified) or v2 by statfs; create the container's cgroup at linux.cgroupsPath
  * in every hierarchy; apply every field of linux.resources (cgroup-v1.c, cgroup-v2.c; the v2
  * device filter is an eBPF program, cgroup-devices-bpf.c); put the init in it before it runs
- * anything; freeze and thaw it; remove it at delete. A value the host cannot apply is an error
+ * anything; freeze and thaw it; apply new resources (`update`); read its statistics
+ * (`events`, cgroup-stats.c); remove it at delete. A value the host cannot apply is an error
  * naming the field and the host's cgroup mode, never dropped. */
 #pragma once
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "lib/error.h"
@@ -60,3 +62,78 @@ int rq_cgroup_freeze(const char *path, bool freeze, rq_error **reterr);
  * moment for exiting ones). Missing directories are fine. */
 int rq_cgroup_remove(const char *path, rq_error **reterr);
 void rq_cgroup_done(rq_cgroup *cg);
+
+/* Apply linux.resources r (not the device rules, which stay as create set them) to the
+ * existing cgroup at path: `update`. The same writers as create, so the same errors. */
+int rq_cgroup_update(const char *path, const rq_spec_resources *r, rq_error **reterr);
+
+/* ---- statistics (runc's `events` names in the comments) ---------------------------------- */
+
+typedef struct rq_cgroup_mem_entry {
+        bool present; /* the kernel has these counters (v1 memsw, kmem; v2 swap) */
+        uint64_t limit, usage, max, failcnt; /* bytes; "max" (no limit) is UINT64_MAX on v2 */
+} rq_cgroup_mem_entry;
+
+typedef struct rq_cgroup_kv {
+        char *key;
+        uint64_t value;
+} rq_cgroup_kv;
+
+typedef struct rq_cgroup_blkio_entry {
+        uint64_t major, minor;
+        char op[16]; /* "Read", "Write", "Sync", "Async", "Discard", "Total" */
+        uint64_t value;
+} rq_cgroup_blkio_entry;
+
+/* cpuset's numbers, in runc's order; each is the file cpuset.<name> and the JSON key <name> */
+typedef enum rq_cgroup_cpuset_value {
+        RQ_CPUSET_CPU_EXCLUSIVE,
+        RQ_CPUSET_MEM_HARDWALL,
+        RQ_CPUSET_MEM_EXCLUSIVE,
+        RQ_CPUSET_MEMORY_MIGRATE,
+        RQ_CPUSET_MEMORY_SPREAD_PAGE,
+        RQ_CPUSET_MEMORY_SPREAD_SLAB,
+        RQ_CPUSET_MEMORY_PRESSURE,
+        RQ_CPUSET_SCHED_LOAD_BALANCE,
+        RQ_CPUSET_SCHED_RELAX_DOMAIN_LEVEL,
+        _RQ_CPUSET_VALUE_MAX,
+        _RQ_CPUSET_VALUE_INVALID = -1,
+} rq_cgroup_cpuset_value;
+const char *rq_cgroup_cpuset_value_to_string(rq_cgroup_cpuset_value v);
+
+typedef struct rq_cgroup_hugetlb {
+        char page_size[16]; /* "2MB", "1GB" */
+        uint64_t usage, max, failcnt;
+} rq_cgroup_hugetlb;
+
+typedef struct rq_cgroup_stats {
+        /* cpu.usage: nanoseconds */
+        uint64_t cpu_total, cpu_kernel, cpu_user;
+        uint64_t *percpu, *percpu_kernel, *percpu_user; /* v1 only; n_percpu each */
+        size_t n_percpu, n_percpu_split; /* percpu_kernel/user may be missing: 0 */
+        /* cpu.throttling */
+        uint64_t periods, throttled_periods, throttled_time; /* time in ns */
+        /* cpuset (v1): the cpus and memory nodes, and the numbers */
+        uint16_t *cpuset_cpus, *cpuset_mems;
+        size_t n_cpuset_cpus, n_cpuset_mems;
+        int64_t cpuset[_RQ_CPUSET_VALUE_MAX];
+        /* memory */
+        uint64_t mem_cache;
+        rq_cgroup_mem_entry mem_usage, mem_swap, mem_kernel, mem_kernel_tcp;
+        rq_cgroup_kv *mem_raw; /* memory.stat */
+        size_t n_mem_raw;
+        uint64_t oom_kills; /* processes the OOM killer took in this cgroup */
+        /* pids; limit 0 means none */
+        uint64_t pids_current, pids_limit;
+        /* hugetlb: one entry per page size the kernel has */
+        rq_cgroup_hugetlb *hugetlb;
+        size_t n_hugetlb;
+        /* blkio */
+        rq_cgroup_blkio_entry *io_service_bytes, *io_serviced;
+        size_t n_io_service_bytes, n_io_serviced;
+} rq_cgroup_stats;
+
+/* Read the statistics of the cgroup at path (every counter a missing controller cannot give
+ * stays 0). */
+int rq_cgroup_stats_read(const char *path, rq_cgroup_stats *ret, rq_error **reterr);
+void rq_cgroup_stats_done(rq_cgroup_stats *s);

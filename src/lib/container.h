@@ -43,6 +43,10 @@ int rq_container_delete(int root_fd, const char *id, bool force, rq_error **rete
 /* The host pids of every process in the container (its PID namespace), ascending; none for a
  * stopped container. Free *ret. */
 int rq_container_pids(int root_fd, const char *id, pid_t **ret, size_t *ret_n, rq_error **reterr);
+/* Apply changes (a linux.resources object, merged into the container's current one) to a
+ * created, running or paused container's cgroup and record the result in its state directory
+ * (resources.json): "container not running" for a stopped one. See container-update.c. */
+int rq_container_update(int root_fd, const char *id, json_t *changes, rq_error **reterr);
 /* Read a container's state (and its live status) under a shared lock. */
 int rq_container_state(int root_fd, const char *id, rq_state *ret, rq_status *ret_status,
                        rq_error **reterr);

@@ -5,6 +5,7 @@
  *   <root>/            0700, created on first use
  *   <root>/<id>/       0700, created exclusively: a second create of the same id fails
  *   <root>/<id>/state.json   written to a temporary file, fsync'd, renamed: never half-written
+ *   <root>/<id>/resources.json   the linux.resources `update` last applied (container-update.c)
  *
  * The live status of a container is computed, not trusted: a stored pid is alive only if the
  * process exists, is not a zombie and has the start time recorded at create (pids are reused).

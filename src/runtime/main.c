@@ -26,6 +26,8 @@ static const struct {
         { "state", cmd_state, "print the state of a container as JSON" },
         { "list", cmd_list, "list the containers of this state root" },
         { "kill", cmd_kill, "send a signal to a container's init (or all its processes)" },
+        { "update", cmd_update, "change the cgroup limits of a container" },
+        { "events", cmd_events, "print a container's cgroup statistics and OOM events" },
         { "pause", cmd_pause, "freeze every process of a container" },
         { "resume", cmd_resume, "thaw a paused container" },
         { "delete", cmd_delete, "delete a stopped container (-f: any container)" },

@@ -21,6 +21,8 @@ int cmd_state(const runtime_globals *g, int argc, char **argv);
 int cmd_list(const runtime_globals *g, int argc, char **argv);
 int cmd_exec(const runtime_globals *g, int argc, char **argv);
 int cmd_ps(const runtime_globals *g, int argc, char **argv);
+int cmd_update(const runtime_globals *g, int argc, char **argv);
+int cmd_events(const runtime_globals *g, int argc, char **argv);
 int cmd_pause(const runtime_globals *g, int argc, char **argv);
 int cmd_resume(const runtime_globals *g, int argc, char **argv);
 int cmd_kill(const runtime_globals *g, int argc, char **argv);

@@ -1,4 +1,4 @@
-/* Unit tests: strict number, pid and signal parsing. */
+/* Unit tests: strict number, size, pid and signal parsing. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -8,6 +8,29 @@
 #include <signal.h>
 
 #include "basic/parse-util.h"
+
+static void size_takes_runc_units(void **state)
+{
+        int64_t v;
+        assert_int_equal(parse_size("100", &v), 0);
+        assert_int_equal(v, 100);
+        assert_int_equal(parse_size("64m", &v), 0);
+        assert_int_equal(v, 64LL << 20);
+        assert_int_equal(parse_size("1.5g", &v), 0);
+        assert_int_equal(v, 3LL << 29);
+        assert_int_equal(parse_size("512KiB", &v), 0);
+        assert_int_equal(v, 512LL << 10);
+        assert_int_equal(parse_size("2 MB", &v), 0);
+        assert_int_equal(v, 2LL << 20);
+        assert_int_equal(parse_size("1T", &v), 0);
+        assert_int_equal(v, 1LL << 40);
+        assert_int_equal(parse_size("", &v), -EINVAL);
+        assert_int_equal(parse_size("-1", &v), -EINVAL);
+        assert_int_equal(parse_size("12x", &v), -EINVAL);
+        assert_int_equal(parse_size("m", &v), -EINVAL);
+        assert_int_equal(parse_size("64mm", &v), -EINVAL);
+        assert_int_equal(parse_size("9999999p", &v), -ERANGE);
+}
 
 static void uint32_accepts_plain_decimal(void **state)
 {
@@ -71,6 +94,7 @@ static void signals_by_number_name_and_sig_name(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
+                cmocka_unit_test(size_takes_runc_units),
                 cmocka_unit_test(uint32_accepts_plain_decimal),
                 cmocka_unit_test(uint32_rejects_junk_signs_and_overflow),
                 cmocka_unit_test(int64_takes_negative_offsets),
