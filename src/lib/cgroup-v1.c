@@ -2,10 +2,13 @@
  * field to its file in the hierarchy of its controller. Values the v1 kernel has no file for
  * are errors naming the field; on a hybrid host hugepage limits go to the cgroup2 mount when no
  * v1 hugetlb hierarchy exists, and linux.resources.unified always does. */
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "basic/fd-util.h"
 #include "basic/macro.h"
 #include "basic/string-util.h"
 #include "lib/cgroup-internal.h"
@@ -261,6 +264,26 @@ int cg_v1_apply(const rq_cgroup *cg, const cg_config *c, rq_error **reterr)
                                               "cgroup v2 files need a cgroup2 mount");
                 cg_v2_enable_controllers(cg);
                 return cg_v2_unified(cg, cg->unified, r, reterr);
+        }
+        return 0;
+}
+
+int cg_v1_oom(const char *dir, uint64_t *ret_kills, int64_t *ret_limit)
+{
+        /* memory.oom_control: "oom_kill_disable 0", "under_oom 0", "oom_kill N" (4.13+). A
+         * container whose killer is off and that is stuck under_oom counts as one. */
+        uint64_t under = 0;
+        int k = cg_read_key(dir, "memory.oom_control", "oom_kill", ret_kills);
+        if (k < 0)
+                return k;
+        if (cg_read_key(dir, "memory.oom_control", "under_oom", &under) >= 0 && under)
+                (*ret_kills)++;
+        _cleanup_free_ char *p = strprintf("%s/memory.limit_in_bytes", dir), *v = NULL;
+        *ret_limit = -1;
+        if (p && read_full_file_at(AT_FDCWD, p, &v, NULL) >= 0) {
+                /* "no limit" is the largest page-aligned int64 */
+                long long l = strtoll(v, NULL, 10);
+                *ret_limit = l >= 0x7ffffffffffff000LL ? -1 : l;
         }
         return 0;
 }

@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "basic/fd-util.h"
@@ -239,5 +240,18 @@ int cg_v2_apply(const rq_cgroup *cg, const cg_config *c, rq_error **reterr)
             /* last: a unified value overrides what the fields above wrote (as in runc) */
             (k = cg_v2_unified(cg, d, r, reterr)) < 0)
                 return k;
+        return 0;
+}
+
+int cg_v2_oom(const char *dir, uint64_t *ret_kills, int64_t *ret_limit)
+{
+        /* memory.events counts the subtree's kills (unless memory_localevents) */
+        int k = cg_read_key(dir, "memory.events", "oom_kill", ret_kills);
+        if (k < 0)
+                return k;
+        _cleanup_free_ char *p = strprintf("%s/memory.max", dir), *v = NULL;
+        *ret_limit = -1;
+        if (p && read_full_file_at(AT_FDCWD, p, &v, NULL) >= 0 && !startswith(v, "max"))
+                *ret_limit = strtoll(v, NULL, 10);
         return 0;
 }

@@ -30,6 +30,7 @@
 #include "lib/process-attrs.h"
 #include "lib/seccomp.h"
 #include "lib/seccomp-notify.h"
+#include "lib/spawn.h"
 #include "lib/spec.h"
 #include "lib/sync.h"
 #include "lib/terminal.h"
@@ -228,8 +229,20 @@ static _Noreturn void joiner(const exec_ctx *x)
          * exec'd one, and the agent must see the runtime's end close. */
         safe_close(x->agent);
         /* The container's cgroup first, by the host's paths: the process forked below is born
-         * in it, under its limits. */
-        if (x->cgroup && rq_cgroup_enter(x->cgroup, &e) < 0)
+         * in it, under its limits. On v2 only that process goes there, by clone3 (spawn.h); the
+         * cgroup.procs opened now serves when the kernel cannot (from 5.16 a write is checked
+         * against the opener's cgroup namespace: ours, not the container's joined below). */
+        _cleanup_close_ int cgroup_fd = -EBADF, procs_fd = -EBADF;
+        rq_cgroup_mode mode;
+        if (x->cgroup && rq_cgroup_detect(&mode, NULL) >= 0 && mode == RQ_CGROUP_V2) {
+                _cleanup_free_ char *dir = strprintf("%s%s", RQ_CGROUP_ROOT, x->cgroup);
+                cgroup_fd = dir ? open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC) : -EBADF;
+                procs_fd = cgroup_fd >= 0 ? openat(cgroup_fd, "cgroup.procs", O_WRONLY | O_CLOEXEC)
+                                          : -EBADF;
+                if (procs_fd < 0)
+                        cgroup_fd = safe_close(cgroup_fd);
+        }
+        if (x->cgroup && cgroup_fd < 0 && rq_cgroup_enter(x->cgroup, &e) < 0)
                 joiner_fail(x->sock, e);
         rq_nsjoin_request req = {
                 .target = x->init, .all = true, .root = true, .preserve_credentials = true
@@ -243,7 +256,14 @@ static _Noreturn void joiner(const exec_ctx *x)
                 rq_error_wrap(&e, "join the container's namespaces");
                 joiner_fail(x->sock, e);
         }
-        pid_t pid = fork();
+        pid_t pid = cgroup_fd >= 0 ? rq_clone_into_cgroup(0, cgroup_fd) : fork();
+        if (pid < 0 && cgroup_fd >= 0) {
+                if (write(procs_fd, "0", 1) < 0) {
+                        rq_error_set(&e, errno, "enter the container's cgroup %s", x->cgroup);
+                        joiner_fail(x->sock, e);
+                }
+                pid = fork();
+        }
         if (pid < 0) {
                 rq_error_set(&e, errno, "fork into the container");
                 joiner_fail(x->sock, e);

@@ -1,0 +1,58 @@
+#!/bin/sh
+# The container's processes through its cgroup on a pure v2 or v1 host: the init is born in its
+# cgroup (v2: clone3 CLONE_INTO_CGROUP), kill --all reaches a double-forked process (v2
+# cgroup.kill, v1 the frozen freezer cgroup's procs), delete -f waits for exec -d processes
+# before removing the cgroup. (The cgroup namespace's "/" is checked in cgroup-mount.sh, the
+# OOM report in cgroup-basics.sh.) Runs inside the VM (busybox sh); see lib.sh.
+. /vm/lib.sh
+
+no_pidns='.linux.namespaces |= map(select(.type != "pid")) | .root.readonly = false'
+
+t_born() {
+	# A prestart hook sees the init before it runs anything of the config: it is in its
+	# cgroup already.
+	cat >"$T/hook" <<HOOK
+#!/bin/sh
+pid=\$(jq -r .pid)
+cat /proc/\$pid/cgroup >$T/hook.out
+HOOK
+	chmod +x "$T/hook"
+	set_config ".process.args = $(args cat /proc/self/cgroup) |
+		.linux.namespaces |= map(select(.type != \"cgroup\")) |
+		.hooks.prestart = [{path: \"$T/hook\"}]"
+	expect_eq "/proc/self/cgroup of the container" "0::$CGPATH" "$(rt run "$ID")"
+	expect_eq "the init's cgroup at prestart" "0::$CGPATH" "$(cat "$T/hook.out")"
+}
+if [ "$MODE" = v2 ]; then
+	run_test "the container init is in its cgroup before anything of the config runs" t_born
+else
+	skip_test "the container init is in its cgroup before anything of the config runs" "v2 only"
+fi
+
+t_kill_all() {
+	set_config "$no_pidns | .process.args = $(args sh -c '(sleep 1001 & echo $! >/tmp/bg); exec sleep 1000')"
+	rt_detached run -d "$ID"
+	wait_for test -s "$B/rootfs/tmp/bg"
+	bg=$(cat "$B/rootfs/tmp/bg")
+	init=$(init_pid "$ID")
+	rt kill --all "$ID" KILL
+	wait_for sh -c "! kill -0 $bg 2>/dev/null && ! kill -0 $init 2>/dev/null" ||
+		fail "still alive after kill --all: $(ps | grep sleep)"
+	rt delete "$ID"
+	[ -z "$(cg_dirs_left)" ] || fail "cgroup left: $(cg_dirs_left)"
+}
+run_test "kill --all kills a double-forked process of a container without its own PID namespace" t_kill_all
+
+t_delete_exec() {
+	set_config "$no_pidns | .process.args = $(args sleep 1000)"
+	rt_detached run -d "$ID"
+	rt_detached exec -d "$ID" sh -c '(sleep 1002 &); exec sleep 2002'
+	rt_detached exec -d "$ID" sleep 2003
+	n=$(wc -l <"$(cg_dir pids)/cgroup.procs")
+	[ "$n" -ge 4 ] || fail "only $n processes in the cgroup"
+	rt delete -f "$ID" 2>"$T/del.err" || fail "delete -f: $(cat "$T/del.err")"
+	[ -z "$(cg_dirs_left)" ] || fail "cgroup left: $(cg_dirs_left)"
+}
+run_test "delete -f kills exec -d processes and removes the cgroup" t_delete_exec
+
+finish
