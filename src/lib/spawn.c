@@ -16,6 +16,7 @@
 #include "lib/idmap.h"
 #include "lib/idmount.h"
 #include "lib/init.h"
+#include "lib/log.h"
 #include "lib/netdev.h"
 #include "lib/ns.h"
 #include "lib/seccomp-notify.h"
@@ -279,10 +280,11 @@ int rq_spawn(const rq_spawn_opts *o, pid_t *ret_pid, rq_error **reterr)
         };
         /* v2: the init is born in its cgroup (clone_init); v1 has one cgroup per hierarchy, and a
          * hybrid host's v1 ones matter most: the parent moves it. */
+        /* RQ_TEST_NO_CLONE_INTO_CGROUP: the tests' way to take the fallback on a new kernel. */
+        bool into = o->cgroup && o->cgroup->mode == RQ_CGROUP_V2 && o->cgroup->n_dirs == 1 &&
+                    !getenv("RQ_TEST_NO_CLONE_INTO_CGROUP");
         _cleanup_close_ int cgroup_fd =
-                o->cgroup && o->cgroup->mode == RQ_CGROUP_V2 && o->cgroup->n_dirs == 1
-                        ? open(o->cgroup->dirs[0], O_PATH | O_DIRECTORY | O_CLOEXEC)
-                        : -EBADF;
+                into ? open(o->cgroup->dirs[0], O_PATH | O_DIRECTORY | O_CLOEXEC) : -EBADF;
         bool steps_without_cgroup = (flags & CLONE_NEWUSER) || net_devices;
         bool joined = false;
         pid_t pid = userns_fd >= 0 ? clone_init_in_userns(userns_fd, userns->path, (unsigned)flags,
@@ -292,6 +294,10 @@ int rq_spawn(const rq_spawn_opts *o, pid_t *ret_pid, rq_error **reterr)
                                                        steps_without_cgroup, sv[0], &joined);
         if (joined)
                 parent_steps = steps_without_cgroup;
+        if (pid > 0 && o->cgroup)
+                rq_debug("container init %d: %s", (int)pid,
+                         joined ? "born in its cgroup (clone3 CLONE_INTO_CGROUP)"
+                                : "moved into its cgroup by the runtime (cgroup.procs)");
         if (pid < 0) {
                 k = userns_fd >= 0 ? pid : rq_error_set(reterr, errno, "clone the container init");
                 if (k == -EPERM && userns_fd < 0 && !(flags & CLONE_NEWUSER) && geteuid() != 0)

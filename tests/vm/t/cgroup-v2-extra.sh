@@ -20,13 +20,21 @@ HOOK
 	set_config ".process.args = $(args cat /proc/self/cgroup) |
 		.linux.namespaces |= map(select(.type != \"cgroup\")) |
 		.hooks.prestart = [{path: \"$T/hook\"}]"
-	expect_eq "/proc/self/cgroup of the container" "0::$CGPATH" "$(rt run "$ID")"
+	expect_eq "/proc/self/cgroup of the container" "0::$CGPATH" "$(rt --debug run "$ID" 2>"$T/err")"
 	expect_eq "the init's cgroup at prestart" "0::$CGPATH" "$(cat "$T/hook.out")"
+	grep -q "${WANT:-born in its cgroup (clone3 CLONE_INTO_CGROUP)}" "$T/err" ||
+		fail "not what the runtime says it did: $(cat "$T/err")"
+}
+t_born_fallback() {
+	export RQ_TEST_NO_CLONE_INTO_CGROUP=1
+	WANT="moved into its cgroup by the runtime" t_born
 }
 if [ "$MODE" = v2 ]; then
-	run_test "the container init is in its cgroup before anything of the config runs" t_born
+	run_test "the container init is born in its cgroup (clone3), before anything of the config runs" t_born
+	run_test "without CLONE_INTO_CGROUP the runtime moves the init into its cgroup before it runs" t_born_fallback
 else
-	skip_test "the container init is in its cgroup before anything of the config runs" "v2 only"
+	skip_test "the container init is born in its cgroup (clone3), before anything of the config runs" "v2 only"
+	skip_test "without CLONE_INTO_CGROUP the runtime moves the init into its cgroup before it runs" "v2 only"
 fi
 
 t_kill_all() {
