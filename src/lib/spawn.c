@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -285,6 +286,13 @@ int rq_spawn(const rq_spawn_opts *o, pid_t *ret_pid, rq_error **reterr)
                     !getenv("RQ_TEST_NO_CLONE_INTO_CGROUP");
         _cleanup_close_ int cgroup_fd =
                 into ? open(o->cgroup->dirs[0], O_PATH | O_DIRECTORY | O_CLOEXEC) : -EBADF;
+        /* From inside a user namespace joined by path the helper moves the init with that
+         * namespace's credentials: a cgroup of host root's is not writable to them, one
+         * delegated to the (unprivileged) caller is. Only that case is worth the try. */
+        struct stat cst;
+        if (cgroup_fd >= 0 && userns_fd >= 0 &&
+            (geteuid() == 0 || fstat(cgroup_fd, &cst) < 0 || cst.st_uid != geteuid()))
+                cgroup_fd = safe_close(cgroup_fd);
         bool steps_without_cgroup = (flags & CLONE_NEWUSER) || net_devices;
         bool joined = false;
         pid_t pid = userns_fd >= 0 ? clone_init_in_userns(userns_fd, userns->path, (unsigned)flags,

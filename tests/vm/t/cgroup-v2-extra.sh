@@ -37,6 +37,58 @@ else
 	skip_test "without CLONE_INTO_CGROUP the runtime moves the init into its cgroup before it runs" "v2 only"
 fi
 
+t_exec_born() {
+	# with and without a cgroup namespace; the default config has one
+	for ns in with without; do
+		if [ $ns = with ]; then f='.'; want=0::/; else f='.linux.namespaces |= map(select(.type != "cgroup"))'; want="0::$CGPATH"; fi
+		set_config "$f | .process.args = $(args sleep 1000)"
+		rt_detached run -d "$ID"
+		expect_eq "/proc/self/cgroup of exec ($ns a cgroup namespace)" "$want" \
+			"$(rt --debug exec "$ID" cat /proc/self/cgroup 2>"$T/err")"
+		[ "${WANT-x}" = "" ] || grep -q "${WANT:-is born in the container's cgroup}" "$T/err" ||
+			fail "not what exec says it did: $(cat "$T/err")"
+		rt delete -f "$ID"
+	done
+}
+t_exec_fallback() {
+	export RQ_TEST_NO_CLONE_INTO_CGROUP=1
+	WANT="" t_exec_born
+	grep -q "born in" "$T/err" && fail "clone3 used despite RQ_TEST_NO_CLONE_INTO_CGROUP"
+	true
+}
+
+# A new user namespace: the init is born in its cgroup. One joined by path: a helper joins it
+# and clones the init (spawn.c); as root, the cgroup (host root's) is not writable from there:
+# the runtime moves the init.
+t_userns_path() {
+	set_config ".process.args = $(args sleep 1000) |
+		.linux.namespaces += [{type: \"user\"}] |
+		.linux.uidMappings = [{containerID: 0, hostID: 100000, size: 65536}] |
+		.linux.gidMappings = [{containerID: 0, hostID: 100000, size: 65536}]"
+	rt_detached --debug run -d "$ID-a"
+	# a user namespace made at the clone: the runtime (root) moves it by clone3
+	grep -q "born in its cgroup" "$T/ctr.err" || fail "$(cat "$T/ctr.err")"
+	a=$(init_pid "$ID-a")
+	CGPATH=$CGPATH-b set_config ".process.args = $(args cat /proc/self/cgroup) |
+		.linux.namespaces |= (map(select(.type != \"cgroup\" and .type != \"user\")) +
+			[{type: \"user\", path: \"/proc/$a/ns/user\"}]) |
+		.linux.uidMappings = [] | .linux.gidMappings = [] | del(.linux.uidMappings, .linux.gidMappings)"
+	expect_eq "/proc/self/cgroup of the container in a joined user namespace" "0::$CGPATH-b" \
+		"$(rt --debug run "$ID-b" 2>"$T/err")" || { cat "$T/err"; false; }
+	grep -q "moved into its cgroup by the runtime" "$T/err" || fail "$(cat "$T/err")"
+}
+if [ "$MODE" = v2 ]; then
+	run_test "exec's process is born in the container's cgroup (clone3), with or without a cgroup namespace" t_exec_born
+	run_test "without CLONE_INTO_CGROUP exec's process joins the container's cgroup all the same" t_exec_fallback
+	run_test "an init cloned in a user namespace joined by path is in its cgroup before it runs" t_userns_path
+else
+	for n in "exec's process is born in the container's cgroup (clone3), with or without a cgroup namespace" \
+		"without CLONE_INTO_CGROUP exec's process joins the container's cgroup all the same" \
+		"an init cloned in a user namespace joined by path is in its cgroup before it runs"; do
+		skip_test "$n" "v2 only"
+	done
+fi
+
 t_kill_all() {
 	set_config "$no_pidns | .process.args = $(args sh -c '(sleep 1001 & echo $! >/tmp/bg); exec sleep 1000')"
 	rt_detached run -d "$ID"
