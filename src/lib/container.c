@@ -415,6 +415,14 @@ static int signal_all(const rq_state *st, int sig, rq_error **reterr)
                         *reterr = TAKE_PTR(e);
                 return k;
         }
+        /* Without a PID namespace of its own, that would be every process of the host. */
+        uint64_t theirs = 0, ours = 0;
+        if (rq_ns_inode(st->pid, RQ_NS_PID, false, &theirs) >= 0 &&
+            rq_ns_inode(0, RQ_NS_PID, false, &ours) >= 0 && theirs == ours)
+                return rq_error_set_plain(reterr, ENOTSUP,
+                                          "kill --all: the container has neither a cgroup nor a "
+                                          "PID namespace of its own, so its processes cannot be "
+                                          "told from the host's; signal its init alone");
         return signal_pid_namespace(st->pid, sig, reterr);
 }
 
@@ -519,6 +527,7 @@ int rq_container_delete(int root_fd, const char *id, bool force, rq_error **rete
                 _cleanup_close_ int pfd = init_pidfd(&st);
                 if (pfd >= 0) {
                         (void)signal_all(&st, SIGKILL, NULL);
+                        (void)syscall(SYS_pidfd_send_signal, pfd, SIGKILL, NULL, 0);
                         /* Frozen processes die only once thawed. */
                         if (now == RQ_STATUS_PAUSED && st.cgroup_path)
                                 (void)rq_cgroup_freeze(st.cgroup_path, false, NULL);
