@@ -34,6 +34,14 @@ bool cg_has_file(const char *dir, const char *file);
 /* The directory of the container's cgroup in the v1 hierarchy holding controller ("memory",
  * "name=systemd"), or NULL. */
 const char *cg_v1_dir(const rq_cgroup *cg, const char *controller);
+/* Call fn with the container's directory (path) in each hierarchy of the host, existing or
+ * not; stops at the first failure unless keep_going. */
+int cg_for_each_dir(const char *path, bool keep_going,
+                    int (*fn)(const char *dir, void *userdata, rq_error **reterr), void *userdata,
+                    rq_error **reterr);
+/* The number N of the line "key N" in dir/file (cgroup.events, memory.events,
+ * memory.oom_control); 0 when no line has the key. (cgroup-kill.c) */
+int cg_read_key_ret(const char *dir, const char *file, const char *key, uint64_t *ret);
 /* Is controller listed in the cgroup2 mount's root cgroup.controllers? */
 bool cg_v2_has_controller(const char *v2_root, const char *controller);
 
@@ -63,6 +71,9 @@ int cg_cpuset_stats(const char *dir, rq_cgroup_stats *s);
 int cg_stats_add_blkio(rq_cgroup_blkio_entry **arr, size_t *n, uint64_t major, uint64_t minor,
                        const char *op, uint64_t value);
 
+/* The OOM kills counted in the memory cgroup dir and its memory limit (-1: none). */
+int cg_v1_oom(const char *dir, uint64_t *ret_kills, int64_t *ret_limit);
+int cg_v2_oom(const char *dir, uint64_t *ret_kills, int64_t *ret_limit);
 /* Hugepage limits to dir: hugetlb.<size>.max (v2) or .limit_in_bytes (v1), and the
  * reservation counter where the kernel has one. */
 int cg_hugetlb_apply(const rq_cgroup *cg, const char *dir, const rq_spec_resources *r, bool v2,

@@ -33,14 +33,8 @@ bool cg_read_u64(const char *dir, const char *file, uint64_t dflt, uint64_t *ret
 
 uint64_t cg_read_key(const char *dir, const char *file, const char *key)
 {
-        _cleanup_free_ char *v = NULL;
-        if (!dir || read_file(dir, file, &v) < 0)
-                return 0;
-        size_t n = strlen(key);
-        for (const char *l = v; l && *l; l = strchr(l, '\n'), l = l ? l + 1 : NULL)
-                if (strncmp(l, key, n) == 0 && l[n] == ' ')
-                        return strtoull(l + n + 1, NULL, 10);
-        return 0;
+        uint64_t v = 0;
+        return dir && cg_read_key_ret(dir, file, key, &v) >= 0 ? v : 0;
 }
 
 int cg_read_kv(const char *dir, const char *file, rq_cgroup_kv **ret, size_t *ret_n)

@@ -419,3 +419,22 @@ int cg_v1_stats(const rq_cgroup *cg, rq_cgroup_stats *s, rq_error **reterr)
 fail:
         return rq_error_set(reterr, k, "read the v1 statistics");
 }
+int cg_v1_oom(const char *dir, uint64_t *ret_kills, int64_t *ret_limit)
+{
+        /* memory.oom_control: "oom_kill_disable 0", "under_oom 0", "oom_kill N" (4.13+). A
+         * container whose killer is off and that is stuck under_oom counts as one. */
+        uint64_t under = 0;
+        int k = cg_read_key_ret(dir, "memory.oom_control", "oom_kill", ret_kills);
+        if (k < 0)
+                return k;
+        if (cg_read_key_ret(dir, "memory.oom_control", "under_oom", &under) >= 0 && under)
+                (*ret_kills)++;
+        _cleanup_free_ char *p = strprintf("%s/memory.limit_in_bytes", dir), *v = NULL;
+        *ret_limit = -1;
+        if (p && read_full_file_at(AT_FDCWD, p, &v, NULL) >= 0) {
+                /* "no limit" is the largest page-aligned int64 */
+                long long l = strtoll(v, NULL, 10);
+                *ret_limit = l >= 0x7ffffffffffff000LL ? -1 : l;
+        }
+        return 0;
+}

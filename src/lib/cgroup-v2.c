@@ -327,3 +327,16 @@ int cg_v2_stats(const rq_cgroup *cg, rq_cgroup_stats *s, rq_error **reterr)
                 return rq_error_set(reterr, k, "read io.stat");
         return 0;
 }
+
+int cg_v2_oom(const char *dir, uint64_t *ret_kills, int64_t *ret_limit)
+{
+        /* memory.events counts the subtree's kills (unless memory_localevents) */
+        int k = cg_read_key_ret(dir, "memory.events", "oom_kill", ret_kills);
+        if (k < 0)
+                return k;
+        _cleanup_free_ char *p = strprintf("%s/memory.max", dir), *v = NULL;
+        *ret_limit = -1;
+        if (p && read_full_file_at(AT_FDCWD, p, &v, NULL) >= 0 && !startswith(v, "max"))
+                *ret_limit = strtoll(v, NULL, 10);
+        return 0;
+}

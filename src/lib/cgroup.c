@@ -341,11 +341,9 @@ int rq_cgroup_attach(const rq_cgroup *cg, pid_t pid, rq_error **reterr)
         return 0;
 }
 
-/* Call fn with the container's directory in each hierarchy; stops at the first failure
- * unless keep_going. */
-static int for_each_dir(const char *path, bool keep_going,
-                        int (*fn)(const char *dir, void *userdata, rq_error **reterr),
-                        void *userdata, rq_error **reterr)
+int cg_for_each_dir(const char *path, bool keep_going,
+                    int (*fn)(const char *dir, void *userdata, rq_error **reterr), void *userdata,
+                    rq_error **reterr)
 {
         rq_cgroup_mode mode;
         int k = rq_cgroup_detect(&mode, reterr);
@@ -383,7 +381,7 @@ static int enter_one(const char *dir, void *userdata, rq_error **reterr)
 
 int rq_cgroup_enter(const char *path, rq_error **reterr)
 {
-        int k = for_each_dir(path, false, enter_one, NULL, reterr);
+        int k = cg_for_each_dir(path, false, enter_one, NULL, reterr);
         return k < 0 ? rq_error_wrap(reterr, "enter the container's cgroup %s", path) : 0;
 }
 
@@ -459,7 +457,7 @@ int rq_cgroup_remove(const char *path, rq_error **reterr)
         rq_cgroup_mode mode;
         if (rq_cgroup_detect(&mode, NULL) < 0)
                 return 0; /* no cgroupfs: nothing was made */
-        return for_each_dir(path, true, remove_tree, NULL, reterr);
+        return cg_for_each_dir(path, true, remove_tree, NULL, reterr);
 }
 
 int cg_open(const char *path, rq_cgroup *ret, rq_error **reterr)

@@ -58,6 +58,18 @@ int rq_cgroup_enter(const char *path, rq_error **reterr);
 /* Freeze (or thaw) every process of the cgroup at path and wait until the kernel says it is
  * done: v1 freezer.state FROZEN/THAWED, v2 cgroup.freeze and cgroup.events. */
 int rq_cgroup_freeze(const char *path, bool freeze, rq_error **reterr);
+/* Send sig to every process of the cgroup at path and below: v2 SIGKILL by cgroup.kill
+ * (5.14+), else each pid of cgroup.procs; v1 with the freezer cgroup frozen during the walk
+ * (a container paused before stays so, unless sig is SIGKILL). -ENOENT when the container has
+ * no cgroup there. (cgroup-kill.c) */
+int rq_cgroup_kill(const char *path, int sig, rq_error **reterr);
+/* Wait until no process is left in the cgroup at path, in any hierarchy (v2 cgroup.events
+ * "populated 0", v1 every cgroup.procs empty): -EBUSY after timeout_ms. */
+int rq_cgroup_wait_empty(const char *path, unsigned timeout_ms, rq_error **reterr);
+/* The OOM kills counted in the memory cgroup at path (v2 memory.events oom_kill, v1
+ * memory.oom_control oom_kill, plus one while under_oom) and its memory limit in bytes (-1:
+ * none). -errno when there is no memory cgroup. */
+int rq_cgroup_oom(const char *path, uint64_t *ret_kills, int64_t *ret_limit);
 /* Remove the cgroup at path in every hierarchy (its processes must be gone: this waits a
  * moment for exiting ones). Missing directories are fine. */
 int rq_cgroup_remove(const char *path, rq_error **reterr);

@@ -404,6 +404,28 @@ static int signal_pid_namespace(pid_t init, int sig, rq_error **reterr)
         return k;
 }
 
+/* Every process of the container: by its cgroup, which holds what forked itself away and what
+ * `exec` started; without one (rootless, nothing delegated), by its PID namespace. */
+static int signal_all(const rq_state *st, int sig, rq_error **reterr)
+{
+        _cleanup_error_ rq_error *e = NULL;
+        int k = st->cgroup_path ? rq_cgroup_kill(st->cgroup_path, sig, &e) : -ENOENT;
+        if (k != -ENOENT) {
+                if (k < 0 && reterr)
+                        *reterr = TAKE_PTR(e);
+                return k;
+        }
+        /* Without a PID namespace of its own, that would be every process of the host. */
+        uint64_t theirs = 0, ours = 0;
+        if (rq_ns_inode(st->pid, RQ_NS_PID, false, &theirs) >= 0 &&
+            rq_ns_inode(0, RQ_NS_PID, false, &ours) >= 0 && theirs == ours)
+                return rq_error_set_plain(reterr, ENOTSUP,
+                                          "kill --all: the container has neither a cgroup nor a "
+                                          "PID namespace of its own, so its processes cannot be "
+                                          "told from the host's; signal its init alone");
+        return signal_pid_namespace(st->pid, sig, reterr);
+}
+
 /* A pidfd of the recorded init, only if it is still the same process. */
 static int init_pidfd(const rq_state *st)
 {
@@ -432,7 +454,7 @@ int rq_container_kill(int root_fd, const char *id, int sig, bool all, rq_error *
         if (pfd < 0)
                 k = rq_error_set_plain(reterr, ESRCH, "container not running");
         else if (all)
-                k = signal_pid_namespace(st.pid, sig, reterr);
+                k = signal_all(&st, sig, reterr);
         else if (syscall(SYS_pidfd_send_signal, pfd, sig, NULL, 0) < 0)
                 k = rq_error_set(reterr, errno, "send signal %d to the container init", sig);
         rq_state_done(&st);
@@ -504,8 +526,8 @@ int rq_container_delete(int root_fd, const char *id, bool force, rq_error **rete
                 }
                 _cleanup_close_ int pfd = init_pidfd(&st);
                 if (pfd >= 0) {
-                        /* SIGKILL to the PID 1 of a namespace ends every process in it. */
-                        (void)signal_pid_namespace(st.pid, SIGKILL, NULL);
+                        (void)signal_all(&st, SIGKILL, NULL);
+                        (void)syscall(SYS_pidfd_send_signal, pfd, SIGKILL, NULL, 0);
                         /* Frozen processes die only once thawed. */
                         if (now == RQ_STATUS_PAUSED && st.cgroup_path)
                                 (void)rq_cgroup_freeze(st.cgroup_path, false, NULL);
@@ -518,6 +540,14 @@ int rq_container_delete(int root_fd, const char *id, bool force, rq_error **rete
                                                           id);
                         }
                 }
+        }
+        /* What is left in the cgroup once the init is gone: `exec -d` processes (without a PID
+         * namespace of its own they outlive the init), and ones still exiting. The cgroup can
+         * go only once they have. */
+        if (st.cgroup_path && rq_cgroup_kill(st.cgroup_path, SIGKILL, NULL) >= 0 &&
+            (k = rq_cgroup_wait_empty(st.cgroup_path, 10000, reterr)) < 0) {
+                rq_state_done(&st);
+                return rq_error_wrap(reterr, "delete container %s", id);
         }
         if (st.cgroup_path && (k = rq_cgroup_remove(st.cgroup_path, reterr)) < 0) {
                 rq_state_done(&st);

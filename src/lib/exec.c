@@ -24,12 +24,14 @@
 #include "lib/fdpass.h"
 #include "lib/foreground.h"
 #include "lib/init.h"
+#include "lib/log.h"
 #include "lib/lsm.h"
 #include "lib/ns.h"
 #include "lib/nsjoin.h"
 #include "lib/process-attrs.h"
 #include "lib/seccomp.h"
 #include "lib/seccomp-notify.h"
+#include "lib/spawn.h"
 #include "lib/spec.h"
 #include "lib/sync.h"
 #include "lib/terminal.h"
@@ -228,22 +230,63 @@ static _Noreturn void joiner(const exec_ctx *x)
          * exec'd one, and the agent must see the runtime's end close. */
         safe_close(x->agent);
         /* The container's cgroup first, by the host's paths: the process forked below is born
-         * in it, under its limits. */
-        if (x->cgroup && rq_cgroup_enter(x->cgroup, &e) < 0)
+         * in it, under its limits. On v2 only that process goes there, by clone3 (spawn.h); the
+         * cgroup.procs opened now serves when the kernel cannot (from 5.16 a write is checked
+         * against the opener's cgroup namespace: ours, not the container's joined below). */
+        _cleanup_close_ int cgroup_fd = -EBADF, procs_fd = -EBADF;
+        rq_cgroup_mode mode;
+        if (x->cgroup && rq_cgroup_detect(&mode, NULL) >= 0 && mode == RQ_CGROUP_V2 &&
+            !getenv("RQ_TEST_NO_CLONE_INTO_CGROUP")) {
+                _cleanup_free_ char *dir = strprintf("%s%s", RQ_CGROUP_ROOT, x->cgroup);
+                cgroup_fd = dir ? open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC) : -EBADF;
+                procs_fd = cgroup_fd >= 0 ? openat(cgroup_fd, "cgroup.procs", O_WRONLY | O_CLOEXEC)
+                                          : -EBADF;
+                if (procs_fd < 0)
+                        cgroup_fd = safe_close(cgroup_fd);
+        }
+        if (x->cgroup && cgroup_fd < 0 && rq_cgroup_enter(x->cgroup, &e) < 0)
                 joiner_fail(x->sock, e);
         rq_nsjoin_request req = {
                 .target = x->init, .all = true, .root = true, .preserve_credentials = true
         };
         _cleanup_nsjoin_ rq_nsjoin j = RQ_NSJOIN_INIT;
         _cleanup_close_ int timens = -EBADF;
+        /* Born in the cgroup by clone3, the process enters the container's cgroup namespace
+         * itself, after: clone3 checks the move as seen from the caller's cgroup namespace,
+         * and with nsdelegate the container's does not show the joiner's own cgroup. */
+        _cleanup_close_ int cgns = -EBADF;
         if (open_time_for_children(x->init, &timens, &e) < 0 ||
-            rq_nsjoin_prepare(&req, &j, &e) < 0 || rq_nsjoin_enter(&j, &e) < 0 ||
+            rq_nsjoin_prepare(&req, &j, &e) < 0) {
+                rq_error_wrap(&e, "join the container's namespaces");
+                joiner_fail(x->sock, e);
+        }
+        if (cgroup_fd >= 0 && (j.enter & RQ_NS_BIT(RQ_NS_CGROUP)) && j.fd[RQ_NS_CGROUP] >= 0) {
+                cgns = TAKE_FD(j.fd[RQ_NS_CGROUP]);
+                j.enter &= ~RQ_NS_BIT(RQ_NS_CGROUP);
+        }
+        if (rq_nsjoin_enter(&j, &e) < 0 ||
             (timens >= 0 && setns(timens, CLONE_NEWTIME) < 0 &&
              rq_error_set(&e, errno, "enter the time namespace of the container") < 0)) {
                 rq_error_wrap(&e, "join the container's namespaces");
                 joiner_fail(x->sock, e);
         }
-        pid_t pid = fork();
+        pid_t pid = cgroup_fd >= 0 ? rq_clone_into_cgroup(0, cgroup_fd) : fork();
+        if (cgroup_fd >= 0 && pid != 0)
+                rq_debug("exec: the process %s", pid > 0 ? "is born in the container's cgroup "
+                                                           "(clone3 CLONE_INTO_CGROUP)"
+                                                         : "is moved into the container's cgroup "
+                                                           "(cgroup.procs)");
+        if (pid < 0 && cgroup_fd >= 0) {
+                if (write(procs_fd, "0", 1) < 0) {
+                        rq_error_set(&e, errno, "enter the container's cgroup %s", x->cgroup);
+                        joiner_fail(x->sock, e);
+                }
+                pid = fork();
+        }
+        if (pid == 0 && cgns >= 0 && setns(cgns, CLONE_NEWCGROUP) < 0) {
+                rq_error_set(&e, errno, "enter the cgroup namespace of the container");
+                joiner_fail(x->sock, e);
+        }
         if (pid < 0) {
                 rq_error_set(&e, errno, "fork into the container");
                 joiner_fail(x->sock, e);

@@ -1,8 +1,10 @@
 /* The container init: the child's ordered setup, a checklist read top to bottom.
  *
  *   1. wait for the parent to write the id maps (a new user namespace starts unmapped) and to
- *      put us in our cgroup (before we run anything), then, in a new user namespace, become
- *      root in it: files and mounts made during setup must have mapped owners
+ *      put us in our cgroup (before we run anything; on v2 we were born there: clone3
+ *      CLONE_INTO_CGROUP), then, in a new user namespace, become root in it: files and mounts
+ *      made during setup must have mapped owners; unshare the cgroup namespace (its root is
+ *      the creator's cgroup, and a namespace made at the clone would get the runtime's)
  *   2. join the namespaces given by path (user first: it decides what the others may do);
  *      a new time namespace is unshared now, owned by the user namespace, and gets its
  *      offsets while nothing is in it yet (the init enters it at its execve)

@@ -4,8 +4,10 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -15,6 +17,7 @@
 #include "lib/idmap.h"
 #include "lib/idmount.h"
 #include "lib/init.h"
+#include "lib/log.h"
 #include "lib/netdev.h"
 #include "lib/ns.h"
 #include "lib/seccomp-notify.h"
@@ -81,11 +84,30 @@ static char *rootfs_path(const rq_spec *s, const char *bundle)
         return p[0] == '/' ? strdup(p) : strprintf("%s/%s", bundle, p);
 }
 
-/* A raw clone: like fork, but the namespaces are the child's from its first instruction, and
- * with CLONE_NEWPID it is PID 1 there. The child runs the init and never returns. */
-static pid_t clone_init(unsigned long flags, const rq_init_ctx *c, int parent_sock)
+pid_t rq_clone_into_cgroup(unsigned long flags, int cgroup_fd)
 {
-        pid_t pid = (pid_t)syscall(SYS_clone, flags | SIGCHLD, NULL, NULL, NULL, 0);
+        /* struct clone_args of linux/sched.h (CLONE_ARGS_SIZE_VER2), spelled out: that header
+         * and glibc's sched.h both define the CLONE_ flags. */
+        struct {
+                uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls,
+                        set_tid, set_tid_size, cgroup;
+        } args = {
+                .flags = (flags & ~0xffUL) | RQ_CLONE_INTO_CGROUP,
+                .exit_signal = SIGCHLD,
+                .cgroup = (uint64_t)cgroup_fd,
+        };
+        return (pid_t)syscall(SYS_clone3, &args, sizeof(args));
+}
+
+/* A raw clone: like fork, but the namespaces are the child's from its first instruction, and
+ * with CLONE_NEWPID it is PID 1 there. With cgroup_fd >= 0 (v2), clone3 puts the child in that
+ * cgroup as it is born (CLONE_INTO_CGROUP, 5.7+): the container never runs a moment outside
+ * it, and nobody has to move it. The child runs the init and never returns. */
+static pid_t clone_init(unsigned long flags, int cgroup_fd, const rq_init_ctx *c, int parent_sock)
+{
+        pid_t pid = cgroup_fd >= 0
+                            ? rq_clone_into_cgroup(flags, cgroup_fd)
+                            : (pid_t)syscall(SYS_clone, flags | SIGCHLD, NULL, NULL, NULL, 0);
         if (pid == 0) {
                 close(parent_sock);
                 rq_init_run(c);
@@ -93,14 +115,38 @@ static pid_t clone_init(unsigned long flags, const rq_init_ctx *c, int parent_so
         return pid;
 }
 
+/* Clone into the cgroup at cgroup_fd, or, when clone3 or CLONE_INTO_CGROUP is missing (ENOSYS,
+ * E2BIG, EINVAL) or refuses for any other reason, a plain clone whose init waits to be moved
+ * there by the parent (the attach names the reason if that fails too). *c is the child's
+ * copy of the context: wait_for_parent says whether it waits. Sets *ret_joined. */
+static pid_t clone_init_cgroup(unsigned long flags, int cgroup_fd, rq_init_ctx *c,
+                               bool parent_steps_without_cgroup, int parent_sock, bool *ret_joined)
+{
+        *ret_joined = false;
+        if (cgroup_fd >= 0) {
+                bool wait = c->wait_for_parent;
+                c->wait_for_parent = parent_steps_without_cgroup;
+                pid_t pid = clone_init(flags, cgroup_fd, c, parent_sock);
+                if (pid >= 0) {
+                        *ret_joined = true;
+                        return pid;
+                }
+                c->wait_for_parent = wait;
+        }
+        return clone_init(flags, -EBADF, c, parent_sock);
+}
+
 /* The init, cloned from inside the user namespace at userns_fd: namespaces are owned by the user
  * namespace their creator is in, and an unprivileged caller may create them only there. A
  * helper process joins it (setns to a user namespace is refused to a multithreaded caller, and
  * would change the runtime itself) and clones with CLONE_PARENT, so the init is still our
- * child; the helper sends {step, pid or -errno} over a pipe and exits. */
+ * child; the helper sends {step, pid or -errno} over a pipe and exits (step 2: the init was
+ * cloned into the cgroup at cgroup_fd). */
 static pid_t clone_init_in_userns(int userns_fd, const char *path, unsigned long flags,
-                                  const rq_init_ctx *c, int parent_sock, rq_error **reterr)
+                                  int cgroup_fd, rq_init_ctx *c, bool parent_steps_without_cgroup,
+                                  int parent_sock, bool *ret_joined, rq_error **reterr)
 {
+        *ret_joined = false;
         int p[2];
         if (pipe2(p, O_CLOEXEC) < 0)
                 return rq_error_set(reterr, errno, "create a pipe");
@@ -117,8 +163,11 @@ static pid_t clone_init_in_userns(int userns_fd, const char *path, unsigned long
                 if (setns(userns_fd, CLONE_NEWUSER) < 0)
                         v[1] = -errno;
                 else {
-                        v[0] = 1;
-                        pid_t pid = clone_init(flags | CLONE_PARENT, c, parent_sock);
+                        bool joined;
+                        pid_t pid = clone_init_cgroup(flags | CLONE_PARENT, cgroup_fd, c,
+                                                      parent_steps_without_cgroup, parent_sock,
+                                                      &joined);
+                        v[0] = joined ? 2 : 1;
                         v[1] = pid < 0 ? -errno : (int)pid;
                 }
                 (void)!write(p[1], v, sizeof(v));
@@ -139,6 +188,7 @@ static pid_t clone_init_in_userns(int userns_fd, const char *path, unsigned long
         if (v[1] < 0)
                 return rq_error_set(reterr, v[1],
                                     "clone the container init in the user namespace at %s", path);
+        *ret_joined = v[0] == 2;
         return v[1];
 }
 
@@ -229,9 +279,33 @@ int rq_spawn(const rq_spawn_opts *o, pid_t *ret_pid, rq_error **reterr)
                 .no_pivot = o->no_pivot,
                 .session_keyring = o->session_keyring,
         };
+        /* v2: the init is born in its cgroup (clone_init); v1 has one cgroup per hierarchy, and a
+         * hybrid host's v1 ones matter most: the parent moves it. */
+        /* RQ_TEST_NO_CLONE_INTO_CGROUP: the tests' way to take the fallback on a new kernel. */
+        bool into = o->cgroup && o->cgroup->mode == RQ_CGROUP_V2 && o->cgroup->n_dirs == 1 &&
+                    !getenv("RQ_TEST_NO_CLONE_INTO_CGROUP");
+        _cleanup_close_ int cgroup_fd =
+                into ? open(o->cgroup->dirs[0], O_PATH | O_DIRECTORY | O_CLOEXEC) : -EBADF;
+        /* From inside a user namespace joined by path the helper moves the init with that
+         * namespace's credentials: a cgroup of host root's is not writable to them, one
+         * delegated to the (unprivileged) caller is. Only that case is worth the try. */
+        struct stat cst;
+        if (cgroup_fd >= 0 && userns_fd >= 0 &&
+            (geteuid() == 0 || fstat(cgroup_fd, &cst) < 0 || cst.st_uid != geteuid()))
+                cgroup_fd = safe_close(cgroup_fd);
+        bool steps_without_cgroup = (flags & CLONE_NEWUSER) || net_devices;
+        bool joined = false;
         pid_t pid = userns_fd >= 0 ? clone_init_in_userns(userns_fd, userns->path, (unsigned)flags,
-                                                          &c, sv[0], reterr)
-                                   : clone_init((unsigned)flags, &c, sv[0]);
+                                                          cgroup_fd, &c, steps_without_cgroup,
+                                                          sv[0], &joined, reterr)
+                                   : clone_init_cgroup((unsigned)flags, cgroup_fd, &c,
+                                                       steps_without_cgroup, sv[0], &joined);
+        if (joined)
+                parent_steps = steps_without_cgroup;
+        if (pid > 0 && o->cgroup)
+                rq_debug("container init %d: %s", (int)pid,
+                         joined ? "born in its cgroup (clone3 CLONE_INTO_CGROUP)"
+                                : "moved into its cgroup by the runtime (cgroup.procs)");
         if (pid < 0) {
                 k = userns_fd >= 0 ? pid : rq_error_set(reterr, errno, "clone the container init");
                 if (k == -EPERM && userns_fd < 0 && !(flags & CLONE_NEWUSER) && geteuid() != 0)
@@ -250,7 +324,7 @@ int rq_spawn(const rq_spawn_opts *o, pid_t *ret_pid, rq_error **reterr)
         if (parent_steps) {
                 if ((k = rq_sync_expect(sock, RQ_SYNC_CHILD_READY, NULL, NULL, reterr)) < 0 ||
                     ((flags & CLONE_NEWUSER) && (k = write_maps(spec, pid, reterr)) < 0) ||
-                    (o->cgroup && (k = rq_cgroup_attach(o->cgroup, pid, reterr)) < 0) ||
+                    (o->cgroup && !joined && (k = rq_cgroup_attach(o->cgroup, pid, reterr)) < 0) ||
                     (net_devices && (k = move_net_devices(spec, pid, reterr)) < 0) ||
                     (k = rq_sync_send(sock, RQ_SYNC_MAPS_DONE, NULL, 0, NULL, 0)) < 0)
                         goto fail;

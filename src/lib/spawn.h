@@ -49,3 +49,9 @@ typedef struct rq_spawn_opts {
 } rq_spawn_opts;
 
 int rq_spawn(const rq_spawn_opts *o, pid_t *ret_pid, rq_error **reterr);
+
+#define RQ_CLONE_INTO_CGROUP 0x200000000ULL /* linux/sched.h, 5.7+ */
+/* clone3 like fork (SIGCHLD, no new stack) plus the namespace flags, the child born in the
+ * cgroup2 directory open at cgroup_fd (O_PATH is enough): 0 in the child, its pid in the
+ * parent, -1 with errno (ENOSYS, E2BIG or EINVAL: the kernel has no CLONE_INTO_CGROUP). */
+pid_t rq_clone_into_cgroup(unsigned long flags, int cgroup_fd);

@@ -3,10 +3,10 @@
  *
  *   parent (runtime)                          child (container init)
  *   ----------------                          ----------------------
- *   clone(namespace flags) ------------------> (new namespaces)
- *                           <-- CHILD_READY    asks for id maps and cgroup
- *   write uid/gid maps, join cgroup
- *   MAPS_DONE ---------------------------->    setuid(0) inside
+ *   clone(namespace flags) ------------------> (new namespaces; v2: born in its cgroup)
+ *                           <-- CHILD_READY    asks for id maps and cgroup (only when
+ *   write uid/gid maps, join cgroup             there are maps, netDevices or a cgroup
+ *   MAPS_DONE ---------------------------->    to join)  setuid(0) inside
  *                           <-- HOOKS          asks for createRuntime/createContainer hooks
  *   run hooks; HOOKS_DONE ---------------->    mounts, pivot_root, …
  *                           <-- CONSOLE_FD     (terminal: the pty master, 1 fd)

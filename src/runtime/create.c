@@ -1,6 +1,7 @@
 /* rongqi-runtime create | run. */
 #include <getopt.h>
 #include <limits.h>
+#include <signal.h>
 #include <sys/pidfd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +11,7 @@
 #include "basic/macro.h"
 #include "basic/string-util.h"
 #include "basic/parse-util.h"
+#include "lib/cgroup.h"
 #include "lib/container.h"
 #include "lib/foreground.h"
 #include "lib/init.h"
@@ -162,6 +164,17 @@ static int create_or_run(const runtime_globals *g, bool run, int argc, char **ar
         if (!foreground)
                 return 0;
 
+        /* The OOM kills of the container's cgroup so far: a reused cgroupsPath may have some. */
+        _cleanup_free_ char *cgroup = NULL;
+        uint64_t oom_before = 0;
+        int64_t limit = -1;
+        rq_state st;
+        rq_status now;
+        if (rq_container_state(root, id, &st, &now, NULL) >= 0) {
+                if (st.cgroup_path && rq_cgroup_oom(st.cgroup_path, &oom_before, &limit) >= 0)
+                        cgroup = strdup(st.cgroup_path);
+                rq_state_done(&st);
+        }
         /* In the foreground: our child, not reaped yet, so its pid is still its own. */
         _cleanup_close_ int pidfd = pidfd_open(pid, 0);
         int code = 1;
@@ -177,6 +190,18 @@ static int create_or_run(const runtime_globals *g, bool run, int argc, char **ar
                 runtime_fail(e);
                 rq_error_free(TAKE_PTR(e));
                 code = 1;
+        }
+        /* As runc the exit code stays 128 + SIGKILL; only the reason is told. */
+        uint64_t oom_after = 0;
+        if (code == 128 + SIGKILL && cgroup && rq_cgroup_oom(cgroup, &oom_after, &limit) >= 0 &&
+            oom_after > oom_before) {
+                if (limit >= 0)
+                        rq_warn("the container was killed by the kernel's OOM killer: memory "
+                                "limit %lld bytes",
+                                (long long)limit);
+                else
+                        rq_warn("the container was killed by the kernel's OOM killer (no memory "
+                                "limit of its own: the host or a parent cgroup ran out)");
         }
         if (!a.keep && rq_container_delete(root, id, true, &e) < 0)
                 runtime_fail(e);

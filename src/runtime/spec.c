@@ -9,6 +9,7 @@
 
 #include "basic/fd-util.h"
 #include "basic/macro.h"
+#include "lib/cgroup.h"
 #include "lib/ns.h"
 #include "lib/spec.h"
 #include "runtime/runtime.h"
@@ -105,19 +106,24 @@ int cmd_features(const runtime_globals *g, int argc, char **argv)
         for (int t = 0; t < _RQ_NS_TYPE_MAX; t++)
                 if (rq_ns_supported((rq_ns_type)t))
                         json_array_append_new(ns, json_string(spec_ns_names[t]));
+        /* Both backends are there; the annotation says which one this host uses. */
+        rq_cgroup_mode mode = _RQ_CGROUP_MODE_INVALID;
+        (void)rq_cgroup_detect(&mode, NULL);
         /* apparmor and selinux: supported (applied where the module is active, lsm.h). */
         json_t *o = json_pack(
-                "{s:s, s:s, s:o, s:o, s:{s:o, s:{s:b, s:b, s:b}, s:{s:b, s:o}, s:{s:b}, s:{s:b}, "
-                "s:{s:{s:b}}, s:{s:o, s:o}, s:{s:b}}}",
+                "{s:s, s:s, s:o, s:o, s:{s:o, s:{s:b, s:b, s:b, s:b, s:b}, s:{s:b, s:o}, s:{s:b}, "
+                "s:{s:b}, "
+                "s:{s:{s:b}}, s:{s:o, s:o}, s:{s:b}}, s:{s:s}}",
                 "ociVersionMin", "1.0.0", "ociVersionMax", "1.3.0", "hooks",
                 string_array(hooks, ELEMENTSOF(hooks)), "mountOptions",
                 string_array(mount_options, ELEMENTSOF(mount_options)), "linux", "namespaces", ns,
-                "cgroup", "v1", true, "v2", true, "systemd", false, "seccomp", "enabled", true,
-                "actions", string_array(seccomp_actions, ELEMENTSOF(seccomp_actions)), "apparmor",
-                "enabled", true, "selinux", "enabled", true, "mountExtensions", "idmap", "enabled",
-                true, "memoryPolicy", "modes", string_array(mpol_modes, ELEMENTSOF(mpol_modes)),
-                "flags", string_array(mpol_flags, ELEMENTSOF(mpol_flags)), "netDevices", "enabled",
-                true);
+                "cgroup", "v1", true, "v2", true, "systemd", false, "systemdUser", false, "rdma",
+                true, "seccomp", "enabled", true, "actions",
+                string_array(seccomp_actions, ELEMENTSOF(seccomp_actions)), "apparmor", "enabled",
+                true, "selinux", "enabled", true, "mountExtensions", "idmap", "enabled", true,
+                "memoryPolicy", "modes", string_array(mpol_modes, ELEMENTSOF(mpol_modes)), "flags",
+                string_array(mpol_flags, ELEMENTSOF(mpol_flags)), "netDevices", "enabled", true,
+                "annotations", "io.github.rongqi.cgroup.mode", rq_cgroup_mode_to_string(mode));
         if (!o)
                 return 1;
         char *text = json_dumps(o, JSON_INDENT(4) | JSON_PRESERVE_ORDER);

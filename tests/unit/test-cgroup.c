@@ -311,6 +311,50 @@ static void the_kernel_runs_the_device_program(void **state)
         assert_int_equal(WEXITSTATUS(status), 0);
 }
 
+/* A fake cgroup directory with files. */
+static void write_file(const char *dir, const char *name, const char *text)
+{
+        char p[256];
+        snprintf(p, sizeof(p), "%s/%s", dir, name);
+        FILE *f = fopen(p, "we");
+        assert_non_null(f);
+        fputs(text, f);
+        fclose(f);
+}
+
+static void oom_counters_come_from_memory_events_and_oom_control(void **state)
+{
+        char dir[] = "/tmp/rq-test-oom-XXXXXX";
+        assert_non_null(mkdtemp(dir));
+        uint64_t kills = 99;
+        int64_t limit = 0;
+        /* v2: "oom" is not "oom_kill" */
+        write_file(dir, "memory.events", "low 0\nhigh 0\nmax 7\noom 5\noom_kill 2\n");
+        write_file(dir, "memory.max", "16777216\n");
+        assert_int_equal(cg_v2_oom(dir, &kills, &limit), 0);
+        assert_int_equal(kills, 2);
+        assert_int_equal(limit, 16777216);
+        write_file(dir, "memory.max", "max\n");
+        assert_int_equal(cg_v2_oom(dir, &kills, &limit), 0);
+        assert_int_equal(limit, -1);
+        /* v1: a cgroup stuck under_oom (killer off) counts as one more */
+        write_file(dir, "memory.oom_control", "oom_kill_disable 0\nunder_oom 0\noom_kill 3\n");
+        write_file(dir, "memory.limit_in_bytes", "9223372036854771712\n");
+        assert_int_equal(cg_v1_oom(dir, &kills, &limit), 0);
+        assert_int_equal(kills, 3);
+        assert_int_equal(limit, -1);
+        write_file(dir, "memory.oom_control", "oom_kill_disable 1\nunder_oom 1\n");
+        write_file(dir, "memory.limit_in_bytes", "33554432\n");
+        assert_int_equal(cg_v1_oom(dir, &kills, &limit), 0);
+        assert_int_equal(kills, 1);
+        assert_int_equal(limit, 33554432);
+        /* no memory controller there */
+        char sys[300];
+        snprintf(sys, sizeof(sys), "rm -rf %s", dir);
+        assert_int_equal(system(sys), 0);
+        assert_true(cg_v2_oom(dir, &kills, &limit) < 0);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -324,6 +368,7 @@ int main(void)
                 cmocka_unit_test(a_later_rule_can_deny_a_default_device),
                 cmocka_unit_test(the_device_program_decides_as_the_rules),
                 cmocka_unit_test(the_kernel_runs_the_device_program),
+                cmocka_unit_test(oom_counters_come_from_memory_events_and_oom_control),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

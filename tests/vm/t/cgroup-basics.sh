@@ -45,10 +45,12 @@ t_oom() {
 	set_config ".process.args = $(args dd if=/dev/zero of=/dev/shm/fill bs=1M count=48) |
 		.linux.resources.memory.limit = 16777216"
 	rc=0
-	rt run "$ID" || rc=$?
+	rt run "$ID" 2>"$T/run.err" || rc=$?
 	expect_eq "exit status of dd (SIGKILL)" 137 "$rc"
+	grep -q "killed by the kernel's OOM killer: memory limit 16777216 bytes" "$T/run.err" ||
+		fail "no OOM warning from run: $(cat "$T/run.err")"
 }
-run_test "a container writing past its memory limit is OOM-killed" t_oom
+run_test "a container writing past its memory limit is OOM-killed, and run says so" t_oom
 
 t_pids() {
 	# 20 background sleeps under pids.limit 10: the shell reports each fork it could not make.
