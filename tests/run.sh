@@ -134,6 +134,13 @@ if [ "$failed" -eq "$vm_before" ]; then
 	done
 fi
 
+# Nothing the suites made may stay behind: the runtime tests put their cgroups under parents
+# named rongqi-test-*, and a container without a cgroupsPath goes under rongqi-runtime.
+echo "# leftovers"
+step "no cgroup made by the tests is left in any hierarchy" bash -c \
+	'left=$(find /sys/fs/cgroup -maxdepth 3 -type d \( -name "rongqi-test-*" -o -name rongqi-runtime \) 2>/dev/null)
+	[ -z "$left" ] || { echo "$left"; exit 1; }'
+
 echo
 if [ ${#failures[@]} -gt 0 ]; then
 	echo "# failed:"
