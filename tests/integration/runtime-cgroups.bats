@@ -171,3 +171,25 @@ wait_exit() {
 	[ "$status" -eq 0 ]
 	[ -z "$(find /sys/fs/cgroup -maxdepth 3 -path "*/$CG/c")" ]
 }
+
+@test "a runtime killed mid-create leaves a 'creating' container that delete -f removes: state, cgroup in every hierarchy, init" {
+	set_config '.process.args = ["sleep", "100"] |
+		.hooks = {createRuntime: [{path: "/bin/sleep", args: ["sleep", "5"]}]}'
+	"$RT" --root "$ROOT" create -b "$B" mc </dev/null >/dev/null 2>&1 &
+	local rt=$!
+	# the container's cgroup exists once the hook runs
+	wait_for test -d "/sys/fs/cgroup/memory/$CG/c"
+	local init
+	init=$(cat "/sys/fs/cgroup/memory/$CG/c/cgroup.procs" | head -n1)
+	[ -n "$init" ]
+	kill -KILL "$rt"
+	wait "$rt" || true
+	run "$RT" --root "$ROOT" state mc
+	[ "$status" -eq 0 ]
+	[ "$(jq -r .status <<<"$output")" = creating ]
+	run "$RT" --root "$ROOT" delete -f mc
+	[ "$status" -eq 0 ]
+	[ -z "$("$RT" --root "$ROOT" list -q)" ]
+	[ -z "$(find /sys/fs/cgroup -maxdepth 3 -path "*/$CG/c" -type d)" ]
+	wait_for gone "$init"
+}
