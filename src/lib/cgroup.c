@@ -158,6 +158,20 @@ static void mounts_done(cg_mount *m, size_t n)
                 cg_mount_done(&m[i]);
 }
 
+/* The host's cgroup mode and its hierarchies (freed by the caller with mounts_done). */
+static int mode_and_hierarchies(rq_cgroup_mode *ret_mode, cg_mount *mounts, size_t *ret_n,
+                                rq_error **reterr)
+{
+        int k = rq_cgroup_detect(ret_mode, reterr);
+        if (k < 0)
+                return k;
+        if ((k = hierarchies(*ret_mode, mounts, ret_n)) < 0) {
+                mounts_done(mounts, *ret_n);
+                return rq_error_set(reterr, k, "list the cgroup hierarchies");
+        }
+        return 0;
+}
+
 /* ---- writers ------------------------------------------------------------------------------ */
 
 int cg_write(const char *dir, const char *file, const char *value, rq_error **reterr)
@@ -277,15 +291,11 @@ int rq_cgroup_create(const char *path, const rq_spec_linux *linux_, rq_cgroup *r
                      rq_error **reterr)
 {
         rq_cgroup cg = { 0 };
-        int k = rq_cgroup_detect(&cg.mode, reterr);
-        if (k < 0)
-                return k;
         cg_mount mounts[RQ_CGROUP_DIRS_MAX];
         size_t n = 0;
-        if ((k = hierarchies(cg.mode, mounts, &n)) < 0) {
-                mounts_done(mounts, n);
-                return rq_error_set(reterr, k, "list the cgroup hierarchies");
-        }
+        int k = mode_and_hierarchies(&cg.mode, mounts, &n, reterr);
+        if (k < 0)
+                return k;
         cg.path = strdup(path);
         const rq_spec_resources *res = linux_ ? linux_->resources : NULL;
         /* The cgroup2 mount of a hybrid host holds only what hugepageLimits (where hugetlb is
@@ -346,15 +356,11 @@ int cg_for_each_dir(const char *path, bool keep_going,
                     rq_error **reterr)
 {
         rq_cgroup_mode mode;
-        int k = rq_cgroup_detect(&mode, reterr);
-        if (k < 0)
-                return k;
         cg_mount mounts[RQ_CGROUP_DIRS_MAX];
         size_t n = 0;
-        if ((k = hierarchies(mode, mounts, &n)) < 0) {
-                mounts_done(mounts, n);
-                return rq_error_set(reterr, k, "list the cgroup hierarchies");
-        }
+        int k = mode_and_hierarchies(&mode, mounts, &n, reterr);
+        if (k < 0)
+                return k;
         int r = 0;
         for (size_t i = 0; i < n; i++) {
                 _cleanup_free_ char *d = strprintf("%s%s", mounts[i].mount_point, path);
@@ -463,15 +469,11 @@ int rq_cgroup_remove(const char *path, rq_error **reterr)
 int cg_open(const char *path, rq_cgroup *ret, rq_error **reterr)
 {
         rq_cgroup cg = { 0 };
-        int k = rq_cgroup_detect(&cg.mode, reterr);
-        if (k < 0)
-                return k;
         cg_mount mounts[RQ_CGROUP_DIRS_MAX];
         size_t n = 0;
-        if ((k = hierarchies(cg.mode, mounts, &n)) < 0) {
-                mounts_done(mounts, n);
-                return rq_error_set(reterr, k, "list the cgroup hierarchies");
-        }
+        int k = mode_and_hierarchies(&cg.mode, mounts, &n, reterr);
+        if (k < 0)
+                return k;
         cg.path = strdup(path);
         for (size_t i = 0; i < n; i++) {
                 char *d = strprintf("%s%s", mounts[i].mount_point, path);
