@@ -8,19 +8,6 @@
 load helpers
 load runtime-helpers
 
-# the cgroup directory of the container in a hierarchy: cg memory -> /sys/fs/cgroup/memory/$CG/c
-cg() { echo "/sys/fs/cgroup/$1/$CG/c"; }
-
-# wait_exit ID: until the container has stopped (up to 20 s)
-wait_exit() {
-	local i
-	for i in $(seq 200); do
-		[ "$("$RT" --root "$ROOT" state "$1" | jq -r .status)" = stopped ] && return 0
-		sleep 0.1
-	done
-	return 1
-}
-
 @test "memory limit: a 64M hog in a 32M container is OOM-killed (exit 137, counted in the cgroup)" {
 	local swap=
 	[ -e /sys/fs/cgroup/memory/memory.memsw.limit_in_bytes ] && swap=', swap: 33554432'

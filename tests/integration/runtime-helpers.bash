@@ -72,3 +72,17 @@ args() {
 	# args WORD...: process.args as a JSON array (one word per line: no newlines in words)
 	printf '%s\n' "$@" | jq -R . | jq -sc .
 }
+
+# cg CONTROLLER: the container's cgroup directory (cgroupsPath /$CG/c) in that hierarchy,
+# e.g. cg memory -> /sys/fs/cgroup/memory/$CG/c
+cg() { echo "/sys/fs/cgroup/$1/$CG/c"; }
+
+# wait_exit ID: until the container has stopped (up to 20 s)
+wait_exit() {
+	local i
+	for i in $(seq 200); do
+		[ "$("$RT" --root "$ROOT" state "$1" | jq -r .status)" = stopped ] && return 0
+		sleep 0.1
+	done
+	return 1
+}

@@ -7,18 +7,6 @@
 load helpers
 load runtime-helpers
 
-cg() { echo "/sys/fs/cgroup/$1/$CG/c"; }
-
-# wait_exit ID: until the container has stopped (up to 20 s)
-wait_exit() {
-	local i
-	for i in $(seq 200); do
-		[ "$("$RT" --root "$ROOT" state "$1" | jq -r .status)" = stopped ] && return 0
-		sleep 0.1
-	done
-	return 1
-}
-
 # the memory hog: 48 MiB held by tail (its status: 137 when the OOM killer takes it)
 HOG='head -c 50331648 /dev/zero | tail >/dev/null'
 
