@@ -417,7 +417,7 @@ int cg_v1_stats(const rq_cgroup *cg, rq_cgroup_stats *s, rq_error **reterr)
         }
         return 0;
 fail:
-        return rq_error_set(reterr, k, "read the v1 statistics");
+        return rq_error_set(reterr, k, "read the v1 statistics of cgroup %s", cg->path);
 }
 int cg_v1_oom(const char *dir, uint64_t *ret_kills, int64_t *ret_limit)
 {

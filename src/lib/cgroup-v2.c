@@ -318,13 +318,13 @@ int cg_v2_stats(const rq_cgroup *cg, rq_cgroup_stats *s, rq_error **reterr)
         }
         s->oom_kills = cg_read_key(d, "memory.events", "oom_kill");
         if ((k = cg_read_kv(d, "memory.stat", &s->mem_raw, &s->n_mem_raw)) < 0)
-                return rq_error_set(reterr, k, "read memory.stat");
+                return rq_error_set(reterr, k, "read %s/memory.stat", d);
         s->mem_cache = cg_read_key(d, "memory.stat", "file");
 
         (void)cg_read_u64(d, "pids.current", 0, &s->pids_current);
         (void)cg_read_u64(d, "pids.max", 0, &s->pids_limit); /* "max": 0 */
         if ((k = read_io_stat(d, s)) < 0)
-                return rq_error_set(reterr, k, "read io.stat");
+                return rq_error_set(reterr, k, "read %s/io.stat", d);
         return 0;
 }
 
