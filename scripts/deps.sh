@@ -3,9 +3,11 @@
 # when everything is there already.
 set -euo pipefail
 
-# libmnl: rtnetlink for the runtime's linux.netDevices.
+# libmnl: rtnetlink for the runtime's linux.netDevices. libarchive: image layers and archives;
+# libsqlite3: the engine's records; libssl (libcrypto): SHA-256 of every blob; libsystemd
+# (sd-bus): the runtime's --systemd-cgroup driver talks to systemd over D-Bus.
 build_pkgs=(gcc clang meson ninja-build pkg-config libjansson-dev libcap-dev libcmocka-dev libseccomp-dev
-	libmnl-dev)
+	libmnl-dev libarchive-dev libsqlite3-dev libssl-dev libsystemd-dev)
 # Tests: bats drives the binaries; util-linux and procps are the oracles (unshare, nsenter,
 # lsns, ps); iproute2's ip makes the network namespaces and veth pairs of the netDevices tests;
 # uidmap gives newuidmap/newgidmap for --map-auto; clang's runtime gives ASan+UBSan;
@@ -13,12 +15,13 @@ build_pkgs=(gcc clang meson ninja-build pkg-config libjansson-dev libcap-dev lib
 # checks which syscalls nsenter makes; runc is the OCI runtime oracle; podman (with conmon) and
 # containerd (ctr, its runc v2 shim) are the runtime's real callers in clients.bats;
 # qemu-system-x86 boots the pure cgroup v1 and v2 test VMs (tests/vm/), whose initramfs cpio
-# packs and busybox-static fills.
+# packs and busybox-static fills; skopeo and umoci make and read images as peers of the image
+# store's round-trip tests.
 test_pkgs=(bats util-linux procps iproute2 uidmap libclang-rt-14-dev clang-format man-db jq passwd strace runc
-	podman conmon containerd qemu-system-x86 cpio busybox-static)
+	podman conmon containerd qemu-system-x86 cpio busybox-static skopeo umoci)
 # Benchmarks: hyperfine times the commands side by side; crun is a peer runtime; GNU time
-# measures peak RSS.
-bench_pkgs=(hyperfine crun time)
+# measures peak RSS; debootstrap builds the Debian rootfs of the image-load benchmark.
+bench_pkgs=(hyperfine crun time debootstrap)
 
 want=("${build_pkgs[@]}" "${test_pkgs[@]}" "${bench_pkgs[@]}")
 missing=()
