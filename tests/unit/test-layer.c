@@ -16,6 +16,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <sys/wait.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
@@ -489,6 +490,9 @@ static void test_whiteouts_become_overlay_whiteouts(void **state)
                 tar_add(&t, "d/.wh..wh..opq", AE_IFREG, 0644, NULL);
                 tar_add(&t, ".wh..wh.plnk/123", AE_IFREG, 0644, "aufs");
                 tar_add(&t, "d/.wh..wh.aufs", AE_IFREG, 0644, NULL);
+                /* Deleted, then a new directory in its place: opaque. */
+                tar_add(&t, ".wh.w", AE_IFREG, 0644, NULL);
+                tar_add(&t, "w/new", AE_IFREG, 0644, "new");
                 tar_end(&t);
                 int r = unpack_buf(&t, NULL, 0, rootless ? RQ_LAYER_ROOTLESS : 0, NULL, NULL);
                 free(t.data);
@@ -504,6 +508,12 @@ static void test_whiteouts_become_overlay_whiteouts(void **state)
                                  v, sizeof(v)),
                         1);
                 assert_string_equal(v, "y");
+                snprintf(path, sizeof(path), "%s/dest/w", base);
+                assert_int_equal(
+                        getxattr(path, rootless ? "user.overlay.opaque" : "trusted.overlay.opaque",
+                                 v, sizeof(v)),
+                        1);
+                assert_file("w/new", "new", 0644);
                 assert_int_equal(faccessat(dest_fd, ".wh..wh.plnk", F_OK, AT_SYMLINK_NOFOLLOW), -1);
                 assert_int_equal(faccessat(dest_fd, "d/.wh..wh.aufs", F_OK, AT_SYMLINK_NOFOLLOW),
                                  -1);
@@ -561,6 +571,45 @@ static void test_ownership_devices_and_xattrs_as_root(void **state)
         free(t.data);
 }
 
+/* Unprivileged (a child that drops to nobody when the test runs as root), chowning the entries
+ * to 0:0 fails: an error naming the entry, or a count with RQ_LAYER_IGNORE_CHOWN_ERRORS. */
+static void test_chown_refused_is_an_error_unless_ignored(void **state)
+{
+        tarbuf t;
+        tar_begin(&t, PLAIN, ARCHIVE_FORMAT_TAR_PAX_RESTRICTED);
+        tar_add(&t, "etc/owned", AE_IFREG, 0644, "x");
+        tar_end(&t);
+        if (geteuid() == 0)
+                assert_int_equal(fchown(dest_fd, 65534, 65534), 0);
+        pid_t pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+                if (geteuid() == 0 &&
+                    (setresgid(65534, 65534, 65534) < 0 || setresuid(65534, 65534, 65534) < 0))
+                        _exit(10);
+                _cleanup_close_ int in = memfd_with(t.data, t.size);
+                rq_error *err = NULL;
+                rq_layer_info info;
+                if (rq_layer_unpack(in, dest_fd, NULL, 0, -EBADF, RQ_LAYER_ROOTLESS, NULL, &err) >=
+                    0)
+                        _exit(11);
+                char *msg = rq_error_format(err);
+                if (!msg || !strstr(msg, "layer entry etc/owned: chown to 0:0"))
+                        _exit(12);
+                assert_int_equal(lseek(in, 0, SEEK_SET), 0);
+                if (rq_layer_unpack(in, dest_fd, NULL, 0, -EBADF,
+                                    RQ_LAYER_ROOTLESS | RQ_LAYER_IGNORE_CHOWN_ERRORS, &info,
+                                    NULL) < 0)
+                        _exit(13);
+                _exit(info.n_chown_skipped == 1 ? 0 : 14);
+        }
+        int status;
+        assert_int_equal(waitpid(pid, &status, 0), pid);
+        assert_true(WIFEXITED(status));
+        assert_int_equal(WEXITSTATUS(status), 0);
+        free(t.data);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -584,6 +633,8 @@ int main(void)
                                                 teardown),
                 cmocka_unit_test_setup_teardown(test_ownership_devices_and_xattrs_as_root, setup,
                                                 teardown),
+                cmocka_unit_test_setup_teardown(test_chown_refused_is_an_error_unless_ignored,
+                                                setup, teardown),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -29,10 +29,9 @@ int layer_path_normalize(const char *name, char **ret);
 /* An O_PATH fd of the directory dir (a normalized path, "" the root) in the layer being written,
  * created (0755) where missing. Each component is looked up in this layer, then in the lower
  * layers that show through; a symlink, or a file in this layer, is refused naming the entry.
- * The fd is borrowed (the cache owns it) until the next call or layer_walk_forget(). */
+ * The fd is borrowed: the cache owns it until the next call. The cache holds one directory, the
+ * last one returned, and stays true because an entry only changes names inside its parent. */
 int layer_walk_parent(layer_ctx *c, const char *dir, int *ret_fd, rq_error **reterr);
-/* Drop the cached directory if path is it or one of its ancestors (the entry replaces it). */
-void layer_walk_forget(layer_ctx *c, const char *path);
 
 /* An O_PATH fd of the existing directory dir in this layer only, never through a symlink:
  * ENOENT, ENOTDIR, or ELOOP for a symlink on the way. */

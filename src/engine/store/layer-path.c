@@ -180,17 +180,6 @@ static void walk_cache_drop(layer_ctx *c)
         c->cache_fd = safe_close(c->cache_fd);
 }
 
-void layer_walk_forget(layer_ctx *c, const char *path)
-{
-        if (!c->cache_path)
-                return;
-        size_t n = strlen(path);
-        if (n == 0 || (strncmp(c->cache_path, path, n) == 0 &&
-                       (c->cache_path[n] == 0 || c->cache_path[n] == '/'))) {
-                walk_cache_drop(c);
-        }
-}
-
 int layer_walk_parent(layer_ctx *c, const char *dir, int *ret_fd, rq_error **reterr)
 {
         if (c->cache_path && streq(c->cache_path, dir)) {

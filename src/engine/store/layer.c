@@ -420,7 +420,6 @@ static int write_entry(unpack *u, struct archive *a, struct archive_entry *e, co
                                                 "layer entry %s: names the layer root but is not "
                                                 "a directory",
                                                 c->entry);
-                layer_walk_forget(c, path);
                 r = apply_meta(u, e, -EBADF, c->dest_fd, ".", true, reterr);
                 return r < 0 ? r : record_dir(u, e, path, reterr);
         }
@@ -446,12 +445,6 @@ static int write_entry(unpack *u, struct archive *a, struct archive_entry *e, co
                 return write_whiteout(u, dir_fd, base + strlen(WHITEOUT_PREFIX), reterr);
         }
 
-        /* The entry may replace a directory that the cached lookup went through. */
-        if (slash)
-                *slash = '/';
-        layer_walk_forget(c, path);
-        if (slash)
-                *slash = 0;
         r = layer_walk_parent(c, dir, &dir_fd, reterr);
         if (r < 0)
                 return r;
