@@ -519,3 +519,8 @@ void rq_cgroup_done(rq_cgroup *cg)
         }
         *cg = (rq_cgroup){ 0 };
 }
+
+int rq_cgroup_open(const char *path, rq_cgroup *ret, rq_error **reterr)
+{
+        return cg_open(path, ret, reterr);
+}

@@ -38,6 +38,8 @@ typedef struct rq_cgroup {
 
 int rq_cgroup_detect(rq_cgroup_mode *ret, rq_error **reterr);
 const char *rq_cgroup_mode_to_string(rq_cgroup_mode mode);
+/* The existing cgroup at path in every hierarchy ("" for the hierarchies' roots). */
+int rq_cgroup_open(const char *path, rq_cgroup *ret, rq_error **reterr);
 
 /* The path to use: linux.cgroupsPath (absolute, or relative to /rongqi-runtime), or
  * /rongqi-runtime/ID. malloc'd. */

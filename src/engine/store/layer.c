@@ -28,6 +28,8 @@
 
 typedef struct layer_stream {
         int in_fd;
+        rq_layer_read_fn read_fn; /* instead of in_fd when set */
+        void *read_ud;
         int tee_fd;
         rq_sha256 *blob_hash;
         rq_sha256 *diff_hash;
@@ -56,7 +58,10 @@ typedef struct unpack {
 
 static ssize_t stream_fill(layer_stream *s)
 {
-        ssize_t n = RETRY_EINTR(read(s->in_fd, s->raw_buf, sizeof(s->raw_buf)));
+        ssize_t n = s->read_fn ? s->read_fn(s->read_ud, s->raw_buf, sizeof(s->raw_buf))
+                               : RETRY_EINTR(read(s->in_fd, s->raw_buf, sizeof(s->raw_buf)));
+        if (n < 0 && s->read_fn)
+                return n;
         if (n < 0)
                 return negative_errno();
         rq_sha256_update(s->blob_hash, s->raw_buf, (size_t)n);
@@ -609,8 +614,9 @@ static int open_outer(layer_stream *s, struct archive **ret, rq_error **reterr)
         return 0;
 }
 
-int rq_layer_unpack(int in_fd, int dest_dirfd, const int *lower_dirfds, size_t n_lower,
-                    int blob_out_fd, unsigned flags, rq_layer_info *ret_info, rq_error **reterr)
+static int layer_unpack(int in_fd, rq_layer_read_fn read_fn, void *read_ud, int dest_dirfd,
+                        const int *lower_dirfds, size_t n_lower, int blob_out_fd, unsigned flags,
+                        rq_layer_info *ret_info, rq_error **reterr)
 {
         rq_layer_info info = { .compression = RQ_LAYER_COMPRESSION_NONE };
         _cleanup_(unpack_done) unpack u = {
@@ -627,6 +633,8 @@ int rq_layer_unpack(int in_fd, int dest_dirfd, const int *lower_dirfds, size_t n
         if (!s)
                 return rq_error_set(reterr, ENOMEM, "unpack layer");
         s->in_fd = in_fd;
+        s->read_fn = read_fn;
+        s->read_ud = read_ud;
         s->tee_fd = blob_out_fd;
         if (rq_sha256_new(&s->blob_hash) < 0 || rq_sha256_new(&s->diff_hash) < 0)
                 return rq_error_set(reterr, ENOMEM, "unpack layer");
@@ -664,4 +672,19 @@ int rq_layer_unpack(int in_fd, int dest_dirfd, const int *lower_dirfds, size_t n
         if (ret_info)
                 *ret_info = info;
         return 0;
+}
+
+int rq_layer_unpack(int in_fd, int dest_dirfd, const int *lower_dirfds, size_t n_lower,
+                    int blob_out_fd, unsigned flags, rq_layer_info *ret_info, rq_error **reterr)
+{
+        return layer_unpack(in_fd, NULL, NULL, dest_dirfd, lower_dirfds, n_lower, blob_out_fd,
+                            flags, ret_info, reterr);
+}
+
+int rq_layer_unpack_reader(rq_layer_read_fn read_fn, void *userdata, int dest_dirfd,
+                           const int *lower_dirfds, size_t n_lower, int blob_out_fd, unsigned flags,
+                           rq_layer_info *ret_info, rq_error **reterr)
+{
+        return layer_unpack(-EBADF, read_fn, userdata, dest_dirfd, lower_dirfds, n_lower,
+                            blob_out_fd, flags, ret_info, reterr);
 }

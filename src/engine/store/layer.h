@@ -6,6 +6,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "engine/digest.h"
 #include "lib/error.h"
@@ -63,3 +64,11 @@ typedef enum rq_layer_flag {
  * /proc/self/fd). */
 int rq_layer_unpack(int in_fd, int dest_dirfd, const int *lower_dirfds, size_t n_lower,
                     int blob_out_fd, unsigned flags, rq_layer_info *ret_info, rq_error **reterr);
+
+/* Where rq_layer_unpack_reader gets the blob's bytes: up to size bytes into buf; the count, 0
+ * at the end, or -errno. */
+typedef ssize_t (*rq_layer_read_fn)(void *userdata, void *buf, size_t size);
+/* rq_layer_unpack reading through read_fn instead of an fd (a layer inside an archive). */
+int rq_layer_unpack_reader(rq_layer_read_fn read_fn, void *userdata, int dest_dirfd,
+                           const int *lower_dirfds, size_t n_lower, int blob_out_fd, unsigned flags,
+                           rq_layer_info *ret_info, rq_error **reterr);
