@@ -28,6 +28,7 @@ static const struct {
 } engine[] = {
         { "images", "rongqi images", cmd_images, "list images" },
         { "load", "rongqi load", cmd_load, "load images from a docker or OCI archive" },
+        { "import", "rongqi import", cmd_import, "make an image from a root filesystem tarball" },
         { "save", "rongqi save", cmd_save, "write images to a docker or OCI archive" },
         { "tag", "rongqi tag", cmd_tag, "give an image more names" },
         { "rmi", "rongqi rmi", cmd_rmi, "remove images" },
@@ -46,13 +47,14 @@ static void usage(FILE *f)
         for (size_t i = 0; i < ELEMENTSOF(engine); i++)
                 if (engine[i].summary)
                         fprintf(f, "  %-10s %s\n", engine[i].name, engine[i].summary);
-        fprintf(f, "\nGlobal options:\n"
-                   "  --root DIR     where images are kept (default /var/lib/rongqi, or\n"
-                   "                 $XDG_DATA_HOME/rongqi for a user; RONGQI_ROOT overrides)\n"
-                   "  --runroot DIR  run-time state (default /run/rongqi, $XDG_RUNTIME_DIR/rongqi)\n"
-                   "  -h, --help     show this help\n"
-                   "  -V, --version  show the version\n"
-                   "\nRun 'rongqi COMMAND --help' for a command's options; 'man rongqi-COMMAND'.\n");
+        fprintf(f,
+                "\nGlobal options:\n"
+                "  --root DIR     where images are kept (default /var/lib/rongqi, or\n"
+                "                 $XDG_DATA_HOME/rongqi for a user; RONGQI_ROOT overrides)\n"
+                "  --runroot DIR  run-time state (default /run/rongqi, $XDG_RUNTIME_DIR/rongqi)\n"
+                "  -h, --help     show this help\n"
+                "  -V, --version  show the version\n"
+                "\nRun 'rongqi COMMAND --help' for a command's options; 'man rongqi-COMMAND'.\n");
 }
 
 int main(int argc, char **argv)

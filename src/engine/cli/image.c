@@ -19,6 +19,7 @@ static const struct {
         { "prune", cmd_image_prune, "remove unused images" },
         { "load", cmd_load, "load images from an archive" },
         { "save", cmd_save, "write images to an archive" },
+        { "import", cmd_import, "make an image from a root filesystem tarball" },
 };
 
 int cmd_image(const rq_engine *e, int argc, char **argv)

@@ -21,20 +21,20 @@
 
 #include "basic/fd-util.h"
 #include "basic/string-util.h"
+#include "engine/host.h"
 #include "engine/ref.h"
 #include "engine/store/layer.h"
 #include "engine/store/load.h"
+#include "engine/store/record.h"
 #include "engine/progress.h"
 
 #define SMALL_MAX (16u << 20) /* manifests, configs, indexes */
 #define CACHE_ENTRY_MAX (1u << 20)
 #define CACHE_TOTAL_MAX (64u << 20)
 
-#define MT_OCI_MANIFEST "application/vnd.oci.image.manifest.v1+json"
 #define MT_OCI_INDEX "application/vnd.oci.image.index.v1+json"
 #define MT_DOCKER_MANIFEST "application/vnd.docker.distribution.manifest.v2+json"
 #define MT_DOCKER_LIST "application/vnd.docker.distribution.manifest.list.v2+json"
-#define MT_OCI_CONFIG "application/vnd.oci.image.config.v1+json"
 
 typedef struct entry {
         char *name; /* without a leading "./" or "/" */
@@ -428,44 +428,6 @@ static int plan_config(image_plan *p, rq_error **reterr)
         return 0;
 }
 
-static int64_t parse_created(const char *s)
-{
-        struct tm tm = {};
-        if (!s)
-                return 0;
-        const char *end = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
-        if (!end)
-                return 0;
-        return (int64_t)timegm(&tm);
-}
-
-static int put_config_and_manifest(rq_store *s, image_plan *p, rq_db_image *img, rq_error **reterr)
-{
-        int r = rq_store_blob_put(s, p->config, p->config_len, img->config_digest, reterr);
-        if (r < 0)
-                return r;
-        snprintf(img->id, sizeof(img->id), "%s", rq_digest_hex(img->config_digest));
-        if (p->manifest)
-                return rq_store_blob_put(s, p->manifest, p->manifest_len, img->manifest_digest,
-                                         reterr);
-
-        /* A docker-archive has no manifest: write the OCI manifest a registry would hold. */
-        _cleanup_(json_decrefp) json_t *layers = json_array();
-        for (size_t i = 0; layers && i < img->n_layers; i++)
-                json_array_append_new(layers, json_pack("{s:s, s:s, s:I}", "mediaType",
-                                                        img->layers[i].media_type, "digest",
-                                                        img->layers[i].blob_digest, "size",
-                                                        (json_int_t)img->layers[i].blob_size));
-        _cleanup_(json_decrefp) json_t *m =
-                json_pack("{s:i, s:s, s:{s:s, s:s, s:I}, s:O}", "schemaVersion", 2, "mediaType",
-                          MT_OCI_MANIFEST, "config", "mediaType", MT_OCI_CONFIG, "digest",
-                          img->config_digest, "size", (json_int_t)p->config_len, "layers", layers);
-        _cleanup_free_ char *text = m ? json_dumps(m, JSON_COMPACT) : NULL;
-        if (!text)
-                return rq_error_set(reterr, ENOMEM, "make the image manifest");
-        return rq_store_blob_put(s, text, strlen(text), img->manifest_digest, reterr);
-}
-
 static const char *media_type_for(const char *given, rq_layer_compression compression)
 {
         if (given)
@@ -631,37 +593,13 @@ static int load_image(rq_store *s, source *src, image_plan *p, const rq_load_opt
         if (lowers)
                 close_fds(lowers, p->n_layers);
 
-        if (!exists) {
-                r = put_config_and_manifest(s, p, &img, reterr);
-                if (r < 0)
-                        return r;
-                const char *created = json_string_value(json_object_get(p->config_json, "created"));
-                img.created = parse_created(created);
-                img.loaded = (int64_t)time(NULL);
-                img.arch = strdup(json_string_value(json_object_get(p->config_json, "architecture"))
-                                          ?: "");
-                img.os = strdup(json_string_value(json_object_get(p->config_json, "os")) ?: "");
-                if (!img.arch || !img.os)
-                        return rq_error_set(reterr, ENOMEM, "load image");
-        }
-
-        const char *id = exists ? known.id : img.id;
-        r = rq_db_begin(s->db, reterr);
+        const char *id = exists ? known.id : NULL;
+        r = rq_store_record_image(s, p->config, p->config_len, p->manifest, p->manifest_len,
+                                  exists ? NULL : &img, p->names, reterr);
         if (r < 0)
                 return r;
-        if (!exists)
-                r = rq_db_image_insert(s->db, &img, reterr);
-        for (size_t i = 0; r >= 0 && p->names && p->names[i]; i++)
-                r = rq_db_name_set(s->db, p->names[i], id, reterr);
-        if (r >= 0)
-                r = rq_db_commit(s->db, reterr);
-        if (r < 0) {
-                rq_db_rollback(s->db);
-                return rq_error_wrap(reterr, "record image %.12s", id);
-        }
-        rq_store_mark_clean(s);
         if (o->loaded)
-                o->loaded(o->userdata, id, p->names);
+                o->loaded(o->userdata, id ? id : img.id, p->names);
         return 0;
 }
 
@@ -750,25 +688,6 @@ static int read_blob(source *src, const char *digest, char **ret, size_t *ret_le
         return 0;
 }
 
-static const char *host_arch(void)
-{
-#if defined(__x86_64__)
-        return "amd64";
-#elif defined(__aarch64__)
-        return "arm64";
-#elif defined(__i386__)
-        return "386";
-#elif defined(__powerpc64__)
-        return "ppc64le";
-#elif defined(__s390x__)
-        return "s390x";
-#elif defined(__riscv)
-        return "riscv64";
-#else
-        return "unknown";
-#endif
-}
-
 static int load_oci_manifest(rq_store *s, source *src, const char *digest, json_t *names,
                              const rq_load_opts *o, rq_error **reterr);
 
@@ -790,7 +709,7 @@ static int load_oci_index(rq_store *s, source *src, json_t *index, bool nested, 
                 if (nested && plat) {
                         const char *arch = json_string_value(json_object_get(plat, "architecture"));
                         const char *os = json_string_value(json_object_get(plat, "os"));
-                        if (!streq_ptr(arch, host_arch()) || !streq_ptr(os, "linux"))
+                        if (!streq_ptr(arch, rq_host_oci_arch()) || !streq_ptr(os, "linux"))
                                 continue;
                 }
                 /* Names: containerd's full name annotation, else the OCI ref name if it is a
@@ -821,7 +740,7 @@ static int load_oci_index(rq_store *s, source *src, json_t *index, bool nested, 
                                                           "image index %s is not JSON: %s", digest,
                                                           jerr.text);
                         r = load_oci_index(s, src, sub, true, n, o, reterr);
-                } else if (!mt || streq(mt, MT_OCI_MANIFEST) || streq(mt, MT_DOCKER_MANIFEST)) {
+                } else if (!mt || streq(mt, RQ_MT_OCI_MANIFEST) || streq(mt, MT_DOCKER_MANIFEST)) {
                         r = load_oci_manifest(s, src, digest, n, o, reterr);
                 } else
                         continue;
@@ -835,7 +754,7 @@ static int load_oci_index(rq_store *s, source *src, json_t *index, bool nested, 
                 return rq_error_set_plain(reterr, ENOENT,
                                           nested ? "the image index has no manifest for linux/%s"
                                                  : "the image layout holds no image manifest%s",
-                                          nested ? host_arch() : "");
+                                          nested ? rq_host_oci_arch() : "");
         return 0;
 }
 
