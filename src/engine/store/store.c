@@ -16,6 +16,7 @@
 #include "basic/rm-rf.h"
 #include "basic/string-util.h"
 #include "engine/ref.h"
+#include "engine/store/builtin.h"
 #include "engine/store/store.h"
 #include "lib/log.h"
 
@@ -91,6 +92,37 @@ static int store_dirs(rq_store *s, rq_error **reterr)
         return 0;
 }
 
+int rq_store_lock_write(rq_store *s, rq_error **reterr)
+{
+        if (s->lock_fd >= 0)
+                return 0;
+        s->lock_fd =
+                openat(s->root_fd, "store.lock", O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+        if (s->lock_fd < 0)
+                return rq_error_set(reterr, errno, "open %s/store.lock", s->root);
+        if (flock(s->lock_fd, LOCK_EX | LOCK_NB) < 0) {
+                if (errno != EWOULDBLOCK)
+                        return rq_error_set(reterr, errno, "lock %s/store.lock", s->root);
+                rq_note("waiting for another rongqi command to finish with %s", s->root);
+                if (flock(s->lock_fd, LOCK_EX) < 0)
+                        return rq_error_set(reterr, errno, "lock %s/store.lock", s->root);
+        }
+        int r = store_dirs(s, reterr);
+        if (r < 0)
+                return r;
+        /* A writer that died left its marker: sweep before adding anything. */
+        if (faccessat(s->root_fd, DIRTY_MARKER, F_OK, AT_SYMLINK_NOFOLLOW) == 0) {
+                r = rq_store_gc(s, NULL, reterr);
+                if (r < 0)
+                        return rq_error_wrap(reterr, "clean up after an interrupted command");
+        }
+        int m = openat(s->root_fd, DIRTY_MARKER, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+        if (m < 0)
+                return rq_error_set(reterr, errno, "create %s/" DIRTY_MARKER, s->root);
+        close(m);
+        return 0;
+}
+
 int rq_store_open(const char *root, const char *runroot, unsigned flags, rq_store **ret,
                   rq_error **reterr)
 {
@@ -114,42 +146,16 @@ int rq_store_open(const char *root, const char *runroot, unsigned flags, rq_stor
         if (s->root_fd < 0)
                 return rq_error_set(reterr, errno, "open image store %s", root);
 
-        if (flags & RQ_STORE_WRITE) {
-                s->lock_fd = openat(s->root_fd, "store.lock",
-                                    O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
-                if (s->lock_fd < 0)
-                        return rq_error_set(reterr, errno, "open %s/store.lock", root);
-                if (flock(s->lock_fd, LOCK_EX | LOCK_NB) < 0) {
-                        if (errno != EWOULDBLOCK)
-                                return rq_error_set(reterr, errno, "lock %s/store.lock", root);
-                        rq_note("waiting for another rongqi command to finish with %s", root);
-                        if (flock(s->lock_fd, LOCK_EX) < 0)
-                                return rq_error_set(reterr, errno, "lock %s/store.lock", root);
-                }
-                r = store_dirs(s, reterr);
-                if (r < 0)
-                        return r;
-        }
-
         _cleanup_free_ char *dbpath = strprintf("%s/rongqi.db", root);
         if (!dbpath)
                 return rq_error_set(reterr, ENOMEM, "open image store");
         r = rq_db_open(dbpath, &s->db, reterr);
         if (r < 0)
                 return r;
-
         if (flags & RQ_STORE_WRITE) {
-                /* A writer that died left its marker: sweep before adding anything. */
-                if (faccessat(s->root_fd, DIRTY_MARKER, F_OK, AT_SYMLINK_NOFOLLOW) == 0) {
-                        r = rq_store_gc(s, NULL, reterr);
-                        if (r < 0)
-                                return rq_error_wrap(reterr, "clean up after an interrupted "
-                                                             "command");
-                }
-                _cleanup_close_ int m = openat(s->root_fd, DIRTY_MARKER,
-                                               O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
-                if (m < 0)
-                        return rq_error_set(reterr, errno, "create %s/" DIRTY_MARKER, root);
+                r = rq_store_lock_write(s, reterr);
+                if (r < 0)
+                        return r;
         }
         *ret = TAKE_PTR(s);
         return 0;
@@ -273,6 +279,11 @@ int rq_store_find_image(rq_store *s, const char *what, rq_db_image *ret, char **
                                         free(name);
                                         name = TAKE_PTR(lname);
                                 }
+                        }
+                        if (r == -ENOENT && streq(name, RQ_BUILTIN_BUSYBOX)) {
+                                r = rq_store_builtin_busybox(s, id, reterr);
+                                if (r < 0)
+                                        return r;
                         }
                         if (r >= 0) {
                                 r = rq_db_image_get(s->db, id, ret, reterr);

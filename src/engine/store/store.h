@@ -32,6 +32,8 @@ int rq_store_default_runroot(char **ret);
 int rq_store_open(const char *root, const char *runroot, unsigned flags, rq_store **ret,
                   rq_error **reterr);
 void rq_store_close(rq_store *s);
+/* Take the write lock of a store opened for reading (no-op when held). */
+int rq_store_lock_write(rq_store *s, rq_error **reterr);
 static inline void rq_store_closep(rq_store **s)
 {
         rq_store_close(*s);
