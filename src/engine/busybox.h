@@ -40,7 +40,9 @@ typedef struct rq_busybox_info {
  * busybox_path (NULL: RQ_BUSYBOX_DEFAULT_PATH). The binary must be a statically linked ELF
  * executable: a missing or dynamically linked one fails with an error naming the package
  * busybox-static. The binary is run twice (`--list`, `--help`), without a shell, to learn
- * its applets and version. ret may be NULL. */
+ * its applets and version. Every check runs before the first byte is written; a failure after
+ * that (a write error) leaves a partial tar in out_fd, so write to a temporary file. ret may be
+ * NULL. */
 int rq_busybox_layer_write(int out_fd, const char *busybox_path, rq_busybox_info *ret,
                            rq_error **reterr);
 
