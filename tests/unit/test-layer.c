@@ -330,6 +330,30 @@ static void test_later_entry_replaces_earlier(void **state)
         assert_outside_untouched();
 }
 
+/* Tar streams go down and back up the tree: each entry lands in its own directory. */
+static void test_entries_land_in_their_directory_after_a_deeper_one(void **state)
+{
+        tarbuf t;
+        tar_begin(&t, PLAIN, ARCHIVE_FORMAT_TAR_GNUTAR);
+        tar_add(&t, "a/b/c/f1", AE_IFREG, 0644, "1");
+        tar_add(&t, "a/f2", AE_IFREG, 0644, "2");
+        tar_add(&t, "a/b/f3", AE_IFREG, 0644, "3");
+        tar_add(&t, "a/b/c/d/", AE_IFDIR, 0755, NULL);
+        tar_add(&t, "f4", AE_IFREG, 0644, "4");
+        tar_add(&t, "a/b/f5", AE_IFREG, 0644, "5");
+        tar_end(&t);
+        assert_int_equal(unpack_buf(&t, NULL, 0, 0, NULL, NULL), 0);
+        assert_file("a/b/c/f1", "1", 0644);
+        assert_file("a/f2", "2", 0644);
+        assert_file("a/b/f3", "3", 0644);
+        assert_file("f4", "4", 0644);
+        assert_file("a/b/f5", "5", 0644);
+        struct stat st;
+        assert_int_equal(fstatat(dest_fd, "a/b/c/d", &st, AT_SYMLINK_NOFOLLOW), 0);
+        assert_true(S_ISDIR(st.st_mode));
+        free(t.data);
+}
+
 static void test_leading_slash_is_stripped(void **state)
 {
         tarbuf t;
@@ -623,6 +647,8 @@ int main(void)
                                                 teardown),
                 cmocka_unit_test_setup_teardown(test_long_names_pax_and_gnu, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_later_entry_replaces_earlier, setup, teardown),
+                cmocka_unit_test_setup_teardown(
+                        test_entries_land_in_their_directory_after_a_deeper_one, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_leading_slash_is_stripped, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_hostile_layers_are_refused_naming_the_entry,
                                                 setup, teardown),

@@ -213,6 +213,7 @@ int layer_walk_parent(layer_ctx *c, const char *dir, int *ret_fd, rq_error **ret
                 char save = p[len];
                 p[len] = 0;
                 r = walk_step(c, &cur, lows, dir, (size_t)(p - copy) + len, p, reterr);
+                p[len] = save; /* copy becomes the cache key */
                 if (r < 0)
                         goto out;
                 p += len + (save ? 1 : 0);
