@@ -90,7 +90,7 @@ int rq_overlay_classic_options(const char *prefix, const char *const *lowers, si
         for (size_t i = 0; i < n_lowers; i++) {
                 if (rq_overlay_path_check(lowers[i]) < 0)
                         return -EINVAL;
-                len += strlen(prefix) + strlen(lowers[i]) + 1;
+                len += (i > 0) + strlen(prefix) + strlen(lowers[i]);
         }
         if ((upper || work) &&
             (rq_overlay_path_check(upper) < 0 || rq_overlay_path_check(work) < 0))
