@@ -3,9 +3,10 @@
  *     Prints the best overlay method of this kernel (lowerdir-fd, lowerdir-path, classic).
  *   rq-overlay mount [OPTIONS] STORE TARGET LAYER...
  *     Mounts the layers (paths relative to STORE, topmost first) on TARGET and prints the
- *     method used. OPTIONS: --upper DIR --work DIR, --ro, --userxattr, --method NAME,
+ *     method used. OPTIONS: --upper DIR --work DIR, --ro, --userxattr, --volatile, --method NAME,
  *     --detached (rq_overlay_open, then move_mount onto TARGET), --bench N (mount and unmount
- *     N times, print the median microseconds of one mount + unmount instead).
+ *     N times, print the median microseconds of one mount + unmount, of the mount alone, of the
+ *     unmount alone, and the method, instead).
  *   rq-overlay umount [--detach] TARGET
  *   rq-overlay prune STORE      (rq_overlay_links_prune; prints the number removed)
  *   rq-overlay setxattr PATH NAME VALUE   (for opaque dirs; no attr package needed)
@@ -71,6 +72,8 @@ static int cmd_mount(int argc, char **argv)
                         o.flags |= RQ_OVERLAY_RDONLY;
                 else if (!strcmp(a, "--userxattr"))
                         o.flags |= RQ_OVERLAY_USERXATTR;
+                else if (!strcmp(a, "--volatile"))
+                        o.flags |= RQ_OVERLAY_VOLATILE;
                 else if (!strcmp(a, "--detached"))
                         detached = true;
                 else if (v && !strcmp(a, "--upper"))
@@ -106,18 +109,25 @@ static int cmd_mount(int argc, char **argv)
                 printf("%s\n", rq_overlay_method_to_string(r));
                 return 0;
         }
-        long long *t = calloc((size_t)bench, sizeof(*t));
+        /* Per run: the total, the mount alone and the unmount alone. */
+        long long *t = calloc(3 * (size_t)bench, sizeof(*t));
+        int r = 0;
         for (long n = 0; t && n < bench; n++) {
                 long long start = now_us();
-                int r = rq_overlay_mount(&o, AT_FDCWD, target, &e);
+                r = rq_overlay_mount(&o, AT_FDCWD, target, &e);
+                long long mid = now_us();
                 if (r < 0 || rq_overlay_unmount(target, 0, &e) < 0)
                         return fail(e);
                 t[n] = now_us() - start;
+                t[bench + n] = mid - start;
+                t[2 * bench + n] = t[n] - t[bench + n];
         }
         if (!t)
                 return 1;
-        qsort(t, (size_t)bench, sizeof(*t), cmp_ll);
-        printf("%lld\n", t[bench / 2]);
+        for (int k = 0; k < 3; k++)
+                qsort(t + k * bench, (size_t)bench, sizeof(*t), cmp_ll);
+        printf("%lld %lld %lld %s\n", t[bench / 2], t[bench + bench / 2], t[2 * bench + bench / 2],
+               rq_overlay_method_to_string(r));
         free(t);
         return 0;
 }

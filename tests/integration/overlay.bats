@@ -247,3 +247,20 @@ many_layers() {
 		[ "${lines[3]}" = "character special file 0:0" ]
 	done
 }
+
+@test "overlay --volatile: the mount carries the volatile option, writes work, the pair does not mount twice" {
+	local m
+	for m in $METHODS; do
+		run -0 in_ns "\"\$RQO\" mount --method $m --volatile --upper c/upper --work c/work \
+			\"\$S\" \"\$M\" layers/top/diff layers/bottom/diff >/dev/null &&
+			grep -c 'volatile' /proc/self/mountinfo && echo x >\"\$M\"/new && cat \"\$M\"/new"
+		[ "${lines[0]}" = 1 ]
+		[ "${lines[1]}" = x ]
+		# The kernel keeps work/work/incompat/volatile and refuses that pair from then on.
+		run -1 in_ns "\"\$RQO\" mount --method $m --upper c/upper --work c/work \"\$S\" \"\$M\" \
+			layers/top/diff layers/bottom/diff"
+		[[ "$output" == *"Invalid argument"* ]]
+		[[ "$output" == *"volatile"* ]]
+		rm -rf "$S"/c/upper/* "$S"/c/work/*
+	done
+}

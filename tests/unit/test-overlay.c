@@ -60,22 +60,23 @@ static void test_classic_options(void **state)
 {
         const char *const lowers[] = { "layers/top/diff", "layers/bottom/diff" };
         char *s = NULL;
-        assert_int_equal(rq_overlay_classic_options("", lowers, 2, NULL, NULL, false, &s), 0);
+        assert_int_equal(rq_overlay_classic_options("", lowers, 2, NULL, NULL, NULL, &s), 0);
         assert_string_equal(s, "lowerdir=layers/top/diff:layers/bottom/diff");
         free(s);
-        assert_int_equal(rq_overlay_classic_options("", lowers, 2, "../c/upper", "/w", true, &s),
+        assert_int_equal(rq_overlay_classic_options("", lowers, 2, "../c/upper", "/w",
+                                                    "userxattr,volatile", &s),
                          0);
         assert_string_equal(s, "lowerdir=layers/top/diff:layers/bottom/diff,upperdir=../c/"
-                               "upper,workdir=/w,userxattr");
+                               "upper,workdir=/w,userxattr,volatile");
         free(s);
-        assert_int_equal(rq_overlay_classic_options("x/", lowers, 1, NULL, NULL, false, &s), 0);
+        assert_int_equal(rq_overlay_classic_options("x/", lowers, 1, NULL, NULL, NULL, &s), 0);
         assert_string_equal(s, "lowerdir=x/layers/top/diff");
         free(s);
 
         const char *const colon[] = { "a:b" };
-        assert_int_equal(rq_overlay_classic_options("", colon, 1, NULL, NULL, false, &s), -EINVAL);
-        assert_int_equal(rq_overlay_classic_options("", lowers, 2, "u,x", "w", false, &s), -EINVAL);
-        assert_int_equal(rq_overlay_classic_options("", lowers, 0, NULL, NULL, false, &s), -EINVAL);
+        assert_int_equal(rq_overlay_classic_options("", colon, 1, NULL, NULL, NULL, &s), -EINVAL);
+        assert_int_equal(rq_overlay_classic_options("", lowers, 2, "u,x", "w", NULL, &s), -EINVAL);
+        assert_int_equal(rq_overlay_classic_options("", lowers, 0, NULL, NULL, NULL, &s), -EINVAL);
 }
 
 /* Exactly RQ_OVERLAY_CLASSIC_MAX characters fit, one more is E2BIG. */
@@ -87,12 +88,12 @@ static void test_classic_limit(void **state)
         size_t n = RQ_OVERLAY_CLASSIC_MAX - strlen("lowerdir=");
         memset(name, 'a', n);
         name[n] = '\0';
-        assert_int_equal(rq_overlay_classic_options("", l, 1, NULL, NULL, false, &s), 0);
+        assert_int_equal(rq_overlay_classic_options("", l, 1, NULL, NULL, NULL, &s), 0);
         assert_int_equal(strlen(s), RQ_OVERLAY_CLASSIC_MAX);
         free(s);
         name[n] = 'a';
         name[n + 1] = '\0';
-        assert_int_equal(rq_overlay_classic_options("", l, 1, NULL, NULL, false, &s), -E2BIG);
+        assert_int_equal(rq_overlay_classic_options("", l, 1, NULL, NULL, NULL, &s), -E2BIG);
 }
 
 /* 500 store layers: far too long as paths, they fit as short links with a container's upper and
@@ -109,12 +110,13 @@ static void test_classic_500_layers(void **state)
                 k[i] = links[i];
         }
         assert_int_equal(
-                rq_overlay_classic_options("", p, RQ_OVERLAY_MAX_LOWERS, NULL, NULL, false, &s),
+                rq_overlay_classic_options("", p, RQ_OVERLAY_MAX_LOWERS, NULL, NULL, NULL, &s),
                 -E2BIG);
         char up[160], wk[160];
         snprintf(up, sizeof(up), "../containers/%064x/upper", 7);
         snprintf(wk, sizeof(wk), "../containers/%064x/work", 7);
-        assert_int_equal(rq_overlay_classic_options("", k, RQ_OVERLAY_MAX_LOWERS, up, wk, true, &s),
+        assert_int_equal(rq_overlay_classic_options("", k, RQ_OVERLAY_MAX_LOWERS, up, wk,
+                                                    "userxattr,volatile", &s),
                          0);
         assert_true(strlen(s) <= RQ_OVERLAY_CLASSIC_MAX);
         free(s);

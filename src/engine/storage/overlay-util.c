@@ -84,7 +84,7 @@ void rq_overlay_link_name(const char *rel, unsigned attempt, char out[RQ_OVERLAY
 }
 
 int rq_overlay_classic_options(const char *prefix, const char *const *lowers, size_t n_lowers,
-                               const char *upper, const char *work, bool userxattr, char **ret)
+                               const char *upper, const char *work, const char *extra, char **ret)
 {
         size_t len = strlen("lowerdir=") + 1;
         for (size_t i = 0; i < n_lowers; i++) {
@@ -97,8 +97,8 @@ int rq_overlay_classic_options(const char *prefix, const char *const *lowers, si
                 return -EINVAL;
         if (upper)
                 len += strlen(",upperdir=,workdir=") + strlen(upper) + strlen(work);
-        if (userxattr)
-                len += strlen(",userxattr");
+        if (extra && *extra)
+                len += 1 + strlen(extra);
         if (n_lowers == 0 || len - 1 > RQ_OVERLAY_CLASSIC_MAX)
                 return n_lowers == 0 ? -EINVAL : -E2BIG;
 
@@ -113,8 +113,8 @@ int rq_overlay_classic_options(const char *prefix, const char *const *lowers, si
         }
         if (upper)
                 p = stpcpy(stpcpy(stpcpy(stpcpy(p, ",upperdir="), upper), ",workdir="), work);
-        if (userxattr)
-                p = stpcpy(p, ",userxattr");
+        if (extra && *extra)
+                p = stpcpy(stpcpy(p, ","), extra);
         *ret = s;
         return 0;
 }
@@ -206,8 +206,8 @@ static bool find_user(const char *dir, char *buf, size_t size)
                 snprintf(path, sizeof(path), "/proc/%.20s/comm", de->d_name);
                 if (read_full_file_at(AT_FDCWD, path, &comm, NULL) >= 0)
                         strip_trailing(comm);
-                snprintf(buf, size, "process %.20s (%.32s) holds %.200s", de->d_name, comm ? comm : "?",
-                         what);
+                snprintf(buf, size, "process %.20s (%.32s) holds %.200s", de->d_name,
+                         comm ? comm : "?", what);
                 free(comm);
                 return true;
         }

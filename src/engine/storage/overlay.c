@@ -74,9 +74,13 @@ static bool in_user_namespace(void)
                  n == 4294967295UL && !strchr(strchr(map, '\n') ? strchr(map, '\n') + 1 : "", ' '));
 }
 
-static bool want_userxattr(const rq_overlay_opts *o)
+/* The overlay's flag options, as the classic string writes them ("userxattr,volatile"). */
+static void flag_options(const rq_overlay_opts *o, char buf[static 32])
 {
-        return (o->flags & RQ_OVERLAY_USERXATTR) || in_user_namespace();
+        bool ux = (o->flags & RQ_OVERLAY_USERXATTR) || in_user_namespace();
+        bool vol = (o->flags & RQ_OVERLAY_VOLATILE) && o->upper;
+        snprintf(buf, 32, "%s%s%s", ux ? "userxattr" : "", ux && vol ? "," : "",
+                 vol ? "volatile" : "");
 }
 
 static bool read_only(const rq_overlay_opts *o)
@@ -183,6 +187,25 @@ static int fs_error(int fs, int err, rq_error **reterr, const char *what, const 
         return -err;
 }
 
+/* Why the kernel said EINVAL to a whole overlay, where it does not tell the fs context (it writes
+ * to the kernel log instead). */
+static int explain_einval(const rq_overlay_opts *o, int r, rq_error **reterr)
+{
+        struct stat st;
+        _cleanup_free_ char *marker =
+                o->work ? strprintf("%s/work/incompat/volatile", o->work) : NULL;
+        if (r != -EINVAL)
+                return r;
+        if (marker && fstatat(marker[0] == '/' ? AT_FDCWD : o->store_dirfd, marker, &st,
+                              AT_SYMLINK_NOFOLLOW) == 0)
+                return rq_error_hint(reterr,
+                                     "the work dir %s was used by a volatile mount (%s exists): "
+                                     "the kernel mounts that upper and work pair no more; make "
+                                     "new ones",
+                                     o->work, marker);
+        return rq_error_hint(reterr, "the kernel log (dmesg) says why");
+}
+
 /* One directory into the fs context: the fd itself, or its /proc/self/fd path. */
 static int fs_set_dir(int fs, rq_overlay_method m, const char *key, int fd, const char *name,
                       rq_error **reterr)
@@ -226,10 +249,15 @@ static int overlay_fsmount(const rq_overlay_opts *o, rq_overlay_method m, rq_err
                                 return r;
                 }
         }
-        if (want_userxattr(o) && sys_fsconfig(fs, FSCONFIG_SET_FLAG, "userxattr", NULL, 0) < 0)
-                return fs_error(fs, errno, reterr, "set", "userxattr");
+        char flags[32], *save = NULL;
+        flag_options(o, flags);
+        for (char *f = strtok_r(flags, ",", &save); f; f = strtok_r(NULL, ",", &save))
+                if (sys_fsconfig(fs, FSCONFIG_SET_FLAG, f, NULL, 0) < 0)
+                        return fs_error(fs, errno, reterr, "set the option", f);
         if (sys_fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
-                return fs_error(fs, errno, reterr, "create the file system of", o->lowers[0]);
+                return explain_einval(
+                        o, fs_error(fs, errno, reterr, "create the file system of", o->lowers[0]),
+                        reterr);
         int mfd = (int)syscall(SYS_fsmount, fs, FSMOUNT_CLOEXEC,
                                read_only(o) ? MOUNT_ATTR_RDONLY : 0);
         if (mfd < 0)
@@ -285,7 +313,9 @@ static int make_links(int lfd, const rq_overlay_opts *o, char (*names)[RQ_OVERLA
 static int overlay_classic(const rq_overlay_opts *o, rq_overlay_method m, int target,
                            rq_error **reterr)
 {
-        bool empty = o->n_lowers == 1 && !o->upper, ux = want_userxattr(o);
+        bool empty = o->n_lowers == 1 && !o->upper;
+        char extra[32];
+        flag_options(o, extra);
         size_t n = o->n_lowers + empty;
         _cleanup_free_ const char **list = calloc(n, sizeof(char *));
         _cleanup_free_ char(*names)[RQ_OVERLAY_LINK_LEN + 1] = NULL;
@@ -318,7 +348,7 @@ static int overlay_classic(const rq_overlay_opts *o, rq_overlay_method m, int ta
         }
         r = m == RQ_OVERLAY_SHORT_LINKS
                     ? -E2BIG
-                    : rq_overlay_classic_options("", list, n, o->upper, o->work, ux, &opts);
+                    : rq_overlay_classic_options("", list, n, o->upper, o->work, extra, &opts);
         int chdir_fd = o->store_dirfd;
         if (r == -E2BIG) {
                 /* From inside l/: the links by name, relative upper and work dirs from "..". */
@@ -338,7 +368,7 @@ static int overlay_classic(const rq_overlay_opts *o, rq_overlay_method m, int ta
                         if (!up || !wk)
                                 return rq_error_set(reterr, ENOMEM, "overlay options");
                 }
-                r = rq_overlay_classic_options("", list, n, up, wk, ux, &opts);
+                r = rq_overlay_classic_options("", list, n, up, wk, extra, &opts);
                 chdir_fd = lfd;
         }
         if (r == -E2BIG)
@@ -363,8 +393,11 @@ static int overlay_classic(const rq_overlay_opts *o, rq_overlay_method m, int ta
         if (fchdir(cwd) < 0 && r == 0)
                 err = errno, r = -1; /* mounted, but the process is lost: say so */
         if (r < 0)
-                return fs_error(-1, err, reterr, chdir_fd == lfd ? "mount (short links)" : "mount",
-                                o->lowers[0]);
+                return explain_einval(o,
+                                      fs_error(-1, err, reterr,
+                                               chdir_fd == lfd ? "mount (short links)" : "mount",
+                                               o->lowers[0]),
+                                      reterr);
         return chdir_fd == lfd ? RQ_OVERLAY_SHORT_LINKS : RQ_OVERLAY_CLASSIC;
 }
 

@@ -35,6 +35,10 @@ typedef enum rq_overlay_flag {
         RQ_OVERLAY_RDONLY = 1 << 0,
         /* Add "userxattr" even outside a user namespace (inside one it is always added). */
         RQ_OVERLAY_USERXATTR = 1 << 1,
+        /* "volatile" (Linux 5.10): no syncfs of the upper dir's file system at unmount or sync,
+         * the bulk of an unmount's cost. After a crash the kernel refuses to mount that
+         * upper/work pair again (work/incompat/volatile exists): for throw-away containers. */
+        RQ_OVERLAY_VOLATILE = 1 << 2,
 } rq_overlay_flag;
 
 typedef enum rq_overlay_method {
@@ -106,8 +110,9 @@ int rq_overlay_rel_check(const char *rel);
 /* The short link name for a layer path: RQ_OVERLAY_LINK_LEN lowercase base32 characters of
  * SHA-256(rel, attempt) (attempt > 0 after a collision with another layer's link). */
 void rq_overlay_link_name(const char *rel, unsigned attempt, char out[RQ_OVERLAY_LINK_LEN + 1]);
-/* The classic option string: "lowerdir=L1:L2[,upperdir=U,workdir=W][,userxattr]" where Li is
- * prefix + lowers[i]. -E2BIG when it exceeds RQ_OVERLAY_CLASSIC_MAX, -EINVAL when a path
- * cannot be written in it (rq_overlay_path_check), -ENOMEM. */
+/* The classic option string: "lowerdir=L1:L2[,upperdir=U,workdir=W][,EXTRA]" where Li is
+ * prefix + lowers[i] and EXTRA the flag options ("userxattr,volatile", NULL or "" for none). -E2BIG
+ * when it exceeds RQ_OVERLAY_CLASSIC_MAX, -EINVAL when a path cannot be written in it
+ * (rq_overlay_path_check), -ENOMEM. */
 int rq_overlay_classic_options(const char *prefix, const char *const *lowers, size_t n_lowers,
-                               const char *upper, const char *work, bool userxattr, char **ret);
+                               const char *upper, const char *work, const char *extra, char **ret);
