@@ -4,8 +4,10 @@
 # forced on this kernel), with an upper and a work dir as a container root has, all paths named as
 # the store names them (layers/<64 hex>/diff, containers/<64 hex>/{upper,work}).
 #   bench/overlay.sh [--runs N]
-# Prints a markdown table of medians in microseconds (one mount plus its unmount); "(links)" marks
-# a classic mount that had to switch to short links because the option string exceeded a page.
+# Prints three markdown tables (container root with an upper dir, the same volatile, read-only
+# image mount) of medians
+# in microseconds: one mount plus its unmount, and each alone; a classic mount that had to switch
+# to short links (the option string exceeded a page) says so.
 # Needs root; runs in a private mount namespace. Not a test: nothing fails on a number.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -30,22 +32,30 @@ for i in $(seq 1 50); do
 done
 
 methods="lowerdir-fd lowerdir-path classic short-links"
-echo "Overlay mount + unmount, median µs over $runs runs (kernel $(uname -r);" \
-	"best method here: $("$RQO" method))"
-echo
-printf '| layers |'
-for m in $methods; do printf ' %s |' "$m"; done
-printf '\n|---:|'
-for m in $methods; do printf -- '---:|'; done
-echo
-for n in 1 5 50; do
-	printf '| %d |' "$n"
-	for m in $methods; do
-		read -r us used < <(unshare -m --propagation private "$RQO" mount --bench "$runs" \
-			--method "$m" --upper "$C/upper" --work "$C/work" "$S" "$tmp/merged" \
-			"${layers[@]:50-n}")
-		[ "$used" = "$m" ] || us="$us ($([ "$used" = short-links ] && echo links || echo "$used"))"
-		printf ' %s |' "$us"
-	done
+# table TITLE OPTIONS...: one row per layer count, one column per method.
+table() {
+	local title=$1 n m us mnt umnt used
+	shift
+	printf '\n%s\n\n| layers |' "$title"
+	for m in $methods; do printf ' %s |' "$m"; done
+	printf '\n|---:|'
+	for m in $methods; do printf -- '---:|'; done
 	echo
-done
+	for n in 1 5 50; do
+		printf '| %d |' "$n"
+		for m in $methods; do
+			read -r us mnt umnt used < <(unshare -m --propagation private "$RQO" mount \
+				--bench "$runs" --method "$m" "$@" "$S" "$tmp/merged" "${layers[@]:50-n}")
+			[ "$used" = "$m" ] || mnt="$mnt, $used"
+			printf ' %s (%s + %s) |' "$us" "$mnt" "$umnt"
+		done
+		echo
+	done
+}
+
+echo "Overlay mount + unmount, median µs over $runs runs: total (mount + unmount)."
+echo "Kernel $(uname -r), best method here: $("$RQO" method)."
+table "Container root (upper and work dir, read-write):" --upper "$C/upper" --work "$C/work"
+table "Container root, volatile (no syncfs of the upper file system at unmount):" --volatile \
+	--upper "$C/upper" --work "$C/work"
+table "Image mount (no upper dir, read-only):"
