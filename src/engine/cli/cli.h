@@ -43,4 +43,8 @@ int cmd_image_inspect(const rq_engine *e, int argc, char **argv);
 int cmd_history(const rq_engine *e, int argc, char **argv);
 int cmd_image_prune(const rq_engine *e, int argc, char **argv);
 int cmd_image(const rq_engine *e, int argc, char **argv);
+int cmd_image_mount(const rq_engine *e, int argc, char **argv);
+int cmd_image_unmount(const rq_engine *e, int argc, char **argv);
+/* 1 when the image id is mounted by `image mount` (its path in ret_path, may be NULL), else 0. */
+int rq_image_mounted(const rq_store *s, const char *id, char **ret_path);
 int cmd_info(const rq_engine *e, int argc, char **argv);

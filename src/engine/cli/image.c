@@ -19,6 +19,9 @@ static const struct {
         { "prune", cmd_image_prune, "remove unused images" },
         { "load", cmd_load, "load images from an archive" },
         { "save", cmd_save, "write images to an archive" },
+        { "mount", cmd_image_mount, "mount an image read-only and print the path" },
+        { "unmount", cmd_image_unmount, "unmount an image" },
+        { "umount", cmd_image_unmount, NULL },
         { "import", cmd_import, "make an image from a root filesystem tarball" },
 };
 

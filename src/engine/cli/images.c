@@ -226,6 +226,12 @@ static int rmi_one(rq_store *s, const char *what, bool force, rq_error **reterr)
                 printf("Untagged: %s\n", name);
                 return 0;
         }
+        _cleanup_free_ char *mnt = NULL;
+        if (rq_image_mounted(s, img.id, &mnt) > 0)
+                return rq_error_set_plain(reterr, EBUSY,
+                                          "image %.12s is mounted at %s: run 'rongqi image "
+                                          "unmount %.12s' first",
+                                          img.id, mnt, img.id);
         if (n_names > 1 && !force)
                 return rq_error_set_plain(reterr, EBUSY,
                                           "unable to delete image %.12s: it has %zu names; "

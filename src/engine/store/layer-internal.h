@@ -22,8 +22,9 @@ typedef struct layer_ctx {
         int cache_fd;
 } layer_ctx;
 
-/* Clean an entry name into a path relative to the layer: "./" and "/" prefixes, "." and empty
- * components dropped; "" is the layer root. -EINVAL if a component is "..". */
+/* Clean an entry name into a path relative to the layer: a "./" prefix, "." and empty
+ * components dropped; "" is the layer root. -EINVAL if a component is "..", -EXDEV for an
+ * absolute name (tar writes names relative; an absolute one is an attempt to escape). */
 int layer_path_normalize(const char *name, char **ret);
 
 /* An O_PATH fd of the directory dir (a normalized path, "" the root) in the layer being written,

@@ -19,6 +19,8 @@
 
 int layer_path_normalize(const char *name, char **ret)
 {
+        if (name[0] == '/')
+                return -EXDEV;
         size_t n = strlen(name);
         char *out = malloc(n + 1), *o = out;
         if (!out)

@@ -304,7 +304,7 @@ static int write_hardlink(unpack *u, const char *target, int dir_fd, const char 
         layer_ctx *c = &u->ctx;
         _cleanup_free_ char *t = NULL;
         int r = layer_path_normalize(target, &t);
-        if (r == -EINVAL || (r >= 0 && !*t))
+        if (r == -EINVAL || r == -EXDEV || (r >= 0 && !*t))
                 return rq_error_invalid(
                         reterr, "layer entry %s: hard link target is outside the layer", c->entry);
         if (r < 0)
@@ -412,6 +412,11 @@ static int write_entry(unpack *u, struct archive *a, struct archive_entry *e, co
         if (r == -EINVAL)
                 return rq_error_invalid(reterr,
                                         "layer entry %s: a \"..\" component would leave the layer",
+                                        c->entry);
+        if (r == -EXDEV)
+                return rq_error_invalid(reterr,
+                                        "layer entry %s: an absolute name would leave the layer "
+                                        "(layer entries are relative)",
                                         c->entry);
         if (r < 0)
                 return entry_fail(c, -r, "name", reterr);

@@ -16,6 +16,7 @@
 #include "basic/rm-rf.h"
 #include "basic/string-util.h"
 #include "engine/ref.h"
+#include "engine/storage/overlay.h"
 #include "engine/store/builtin.h"
 #include "engine/store/store.h"
 #include "lib/log.h"
@@ -570,6 +571,10 @@ int rq_store_gc(rq_store *s, int64_t *freed, rq_error **reterr)
                 rq_db_rollback(s->db);
                 return rq_error_wrap(reterr, "remove unused layers from %s", s->root);
         }
+        /* Short links of removed layers (overlay mounts of many layers use them). */
+        r = rq_overlay_links_prune(s->root_fd, reterr);
+        if (r < 0)
+                return rq_error_wrap(reterr, "remove unused layer links from %s", s->root);
         r = gc_blobs(s, freed, reterr);
         if (r < 0)
                 return rq_error_wrap(reterr, "remove unused blobs from %s", s->root);
