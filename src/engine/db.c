@@ -514,3 +514,32 @@ int rq_db_layer_delete(rq_db *db, const char *diff_id, rq_error **reterr)
         const char *v[] = { diff_id };
         return run_texts(db, "DELETE FROM layers WHERE diff_id = ?", "remove layer", reterr, 1, v);
 }
+
+int rq_db_layer_blob_get(rq_db *db, const char *diff_id, const char *blob_digest, rq_db_layer *ret,
+                         rq_error **reterr)
+{
+        _cleanup_stmt_ sqlite3_stmt *s = NULL;
+        int r = prepare(db,
+                        "SELECT il.blob_size, il.media_type, l.size FROM image_layers il"
+                        " JOIN layers l ON l.diff_id = il.diff_id"
+                        " WHERE il.diff_id = ? AND il.blob_digest = ? LIMIT 1",
+                        &s, reterr);
+        if (r < 0)
+                return r;
+        const char *v[] = { diff_id, blob_digest };
+        r = bind_texts(db, s, reterr, 2, v);
+        if (r < 0)
+                return r;
+        int rc = sqlite3_step(s);
+        if (rc == SQLITE_DONE)
+                return -ENOENT;
+        if (rc != SQLITE_ROW)
+                return db_fail(db, reterr, "look up layer");
+        memset(ret, 0, sizeof(*ret));
+        snprintf(ret->diff_id, sizeof(ret->diff_id), "%s", diff_id);
+        snprintf(ret->blob_digest, sizeof(ret->blob_digest), "%s", blob_digest);
+        ret->blob_size = sqlite3_column_int64(s, 0);
+        ret->media_type = col_dup(s, 1);
+        ret->size = sqlite3_column_int64(s, 2);
+        return ret->media_type ? 0 : -ENOMEM;
+}

@@ -73,6 +73,10 @@ int rq_db_id_prefix(rq_db *db, const char *prefix, char ret_id[RQ_DIGEST_HEX_LEN
 
 /* Whether a layer row exists for a diff id. */
 int rq_db_layer_exists(rq_db *db, const char *diff_id, rq_error **reterr);
+/* A layer some image has with exactly this blob: its sizes and media type into ret (media_type
+ * malloc'd). -ENOENT when none. */
+int rq_db_layer_blob_get(rq_db *db, const char *diff_id, const char *blob_digest, rq_db_layer *ret,
+                         rq_error **reterr);
 /* Diff ids of layer rows no image uses, NULL-terminated. */
 int rq_db_layers_unreferenced(rq_db *db, char ***ret, rq_error **reterr);
 int rq_db_layer_delete(rq_db *db, const char *diff_id, rq_error **reterr);

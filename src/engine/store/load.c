@@ -579,7 +579,17 @@ static int load_image(rq_store *s, source *src, image_plan *p, const rq_load_opt
                 /* The unpacker wants the layers below, topmost first. */
                 for (size_t j = 0; j < i; j++)
                         below[j] = lowers[i - 1 - j];
-                r = load_layer(s, src, &p->layers[i], below, i, o, &img.layers[i], reterr);
+                /* A layer the store has with this very blob (shared with another image): nothing
+                 * to read. A docker-archive's blob is named by its diff id when uncompressed. */
+                const layer_plan *lp = &p->layers[i];
+                r = rq_db_layer_blob_get(s->db, lp->diff_id,
+                                         lp->blob_digest[0] ? lp->blob_digest : lp->diff_id,
+                                         &img.layers[i], reterr);
+                if (r == -ENOENT)
+                        r = load_layer(s, src, lp, below, i, o, &img.layers[i], reterr);
+                else if (r >= 0 && o->progress)
+                        fprintf(o->progress, "Copying blob %.12s skipped: already exists\n",
+                                rq_digest_hex(img.layers[i].blob_digest));
                 if (r >= 0) {
                         img.n_layers = i + 1;
                         r = rq_store_layer_open(s, p->layers[i].diff_id, &lowers[i], reterr);
