@@ -214,7 +214,16 @@ static int fs_set_dir(int fs, rq_overlay_method m, const char *key, int fd, cons
         int r = m == RQ_OVERLAY_LOWERDIR_FD ? sys_fsconfig(fs, FSCONFIG_SET_FD, key, NULL, fd)
                                             : sys_fsconfig(fs, FSCONFIG_SET_STRING, key,
                                                            fd_reopen_proc_path(fd, proc), 0);
-        return r < 0 ? fs_error(fs, errno, reterr, key, name) : 0;
+        if (r == 0)
+                return 0;
+        r = fs_error(fs, errno, reterr, key, name);
+        /* A method forced beyond the kernel: 6.1 says EOPNOTSUPP to an fd, 6.8 EINVAL. */
+        rq_overlay_method best = rq_overlay_kernel_method();
+        if ((r == -EINVAL || r == -EOPNOTSUPP) && best != m && best != RQ_OVERLAY_LOWERDIR_FD)
+                return rq_error_hint(reterr, "this kernel's overlay method is %s, not %s",
+                                     rq_overlay_method_to_string(best),
+                                     rq_overlay_method_to_string(m));
+        return r;
 }
 
 static int overlay_fsmount(const rq_overlay_opts *o, rq_overlay_method m, rq_error **reterr)
