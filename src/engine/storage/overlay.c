@@ -63,15 +63,18 @@ static rq_overlay_method pick_method(const rq_overlay_opts *o)
         return m > RQ_OVERLAY_AUTO ? m : rq_overlay_kernel_method();
 }
 
-/* Inside a user namespace other than the initial one, whose uid map is the identity of all ids. */
+/* In a user namespace other than the initial one: whose uid map is one line mapping all ids to
+ * themselves ("0 0 4294967295"). */
 static bool in_user_namespace(void)
 {
         _cleanup_free_ char *map = NULL;
-        unsigned long a, b, n;
+        unsigned long inside, outside, count;
         if (read_full_file_at(AT_FDCWD, "/proc/self/uid_map", &map, NULL) < 0)
                 return false;
-        return !(sscanf(map, "%lu %lu %lu", &a, &b, &n) == 3 && a == 0 && b == 0 &&
-                 n == 4294967295UL && !strchr(strchr(map, '\n') ? strchr(map, '\n') + 1 : "", ' '));
+        const char *nl = strchr(map, '\n');
+        bool one_line = !nl || nl[1] == '\0';
+        return !(one_line && sscanf(map, "%lu %lu %lu", &inside, &outside, &count) == 3 &&
+                 inside == 0 && outside == 0 && count == 4294967295UL);
 }
 
 /* The overlay's flag options, as the classic string writes them ("userxattr,volatile"). */
