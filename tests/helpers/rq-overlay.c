@@ -9,7 +9,11 @@
  *     unmount alone, and the method, instead).
  *   rq-overlay umount [--detach] TARGET
  *   rq-overlay prune STORE      (rq_overlay_links_prune; prints the number removed)
- *   rq-overlay setxattr PATH NAME VALUE   (for opaque dirs; no attr package needed)
+ *   rq-overlay fixture STORE OPAQUE_XATTR
+ *     Makes the two-layer store the tests share: layers/bottom/diff with f, keep, gone, d/old;
+ *     layers/top/diff with f, a whiteout (char 0/0) for gone, d/new in an opaque d (the xattr
+ *     OPAQUE_XATTR=y: trusted.overlay.opaque, or user.overlay.opaque for userxattr mounts);
+ *     empty c/upper and c/work.
  * Errors go to stderr with their hint; exit 1. */
 #include <errno.h>
 #include <fcntl.h>
@@ -17,7 +21,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <sys/xattr.h>
 #include <time.h>
 #include <unistd.h>
@@ -148,6 +154,40 @@ static int cmd_mount(int argc, char **argv)
         return 0;
 }
 
+static int fixture(const char *store, const char *opaque)
+{
+        static const char *const dirs[] = {
+                "layers",     "layers/bottom",   "layers/bottom/diff", "layers/bottom/diff/d",
+                "layers/top", "layers/top/diff", "layers/top/diff/d",  "c",
+                "c/upper",    "c/work"
+        };
+        static const char *const files[][2] = {
+                { "layers/bottom/diff/f", "bottom" }, { "layers/bottom/diff/keep", "bottom" },
+                { "layers/bottom/diff/gone", "old" }, { "layers/bottom/diff/d/old", "old" },
+                { "layers/top/diff/f", "top" },       { "layers/top/diff/d/new", "new" },
+        };
+        int dfd = open(store, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (dfd < 0)
+                return perror(store), 1;
+        for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++)
+                if (mkdirat(dfd, dirs[i], 0755) < 0 && errno != EEXIST)
+                        return perror(dirs[i]), 1;
+        for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+                int fd = openat(dfd, files[i][0], O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+                if (fd < 0 || dprintf(fd, "%s\n", files[i][1]) < 0)
+                        return perror(files[i][0]), 1;
+                close(fd);
+        }
+        if (mknodat(dfd, "layers/top/diff/gone", S_IFCHR | 0644, makedev(0, 0)) < 0)
+                return perror("whiteout layers/top/diff/gone"), 1;
+        char d[4096];
+        snprintf(d, sizeof(d), "%s/layers/top/diff/d", store);
+        if (lsetxattr(d, opaque, "y", 1, 0) < 0)
+                return perror(d), 1;
+        close(dfd);
+        return 0;
+}
+
 int main(int argc, char **argv)
 {
         rq_error *e = NULL;
@@ -172,12 +212,9 @@ int main(int argc, char **argv)
                 printf("%d\n", r);
                 return 0;
         }
-        if (argc == 5 && !strcmp(argv[1], "setxattr")) {
-                if (lsetxattr(argv[2], argv[3], argv[4], strlen(argv[4]), 0) < 0)
-                        return perror(argv[2]), 1;
-                return 0;
-        }
+        if (argc == 4 && !strcmp(argv[1], "fixture"))
+                return fixture(argv[2], argv[3]);
         fprintf(stderr, "usage: rq-overlay method | mount ... | umount [--detach] TARGET | "
-                        "prune STORE | setxattr PATH NAME VALUE\n");
+                        "prune STORE | fixture STORE OPAQUE_XATTR\n");
         return 2;
 }

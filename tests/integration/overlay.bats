@@ -11,19 +11,8 @@ bats_require_minimum_version 1.5.0
 RQO=${RQ_OVERLAY:-$BATS_TEST_DIRNAME/../../build/tests/helpers/rq-overlay}
 METHODS="lowerdir-fd lowerdir-path classic short-links"
 
-# Two layers: top has f, a whiteout for gone and an opaque d/; bottom has f, keep, gone and d/old.
-# Run with S (the store) and OPAQUE (the opaque xattr's name) set; sourced by root and rootless.
-FIXTURE='set -e
-mkdir -p "$S"/layers/bottom/diff/d "$S"/layers/top/diff/d "$S"/c/upper "$S"/c/work
-echo bottom >"$S"/layers/bottom/diff/f
-echo bottom >"$S"/layers/bottom/diff/keep
-echo old >"$S"/layers/bottom/diff/gone
-echo old >"$S"/layers/bottom/diff/d/old
-echo top >"$S"/layers/top/diff/f
-mknod "$S"/layers/top/diff/gone c 0 0
-echo new >"$S"/layers/top/diff/d/new
-"$RQO" setxattr "$S"/layers/top/diff/d "$OPAQUE" y'
-
+# The two-layer store (rq-overlay fixture): top has f, a whiteout for gone and an opaque d/;
+# bottom has f, keep, gone and d/old.
 # What the merged view at $M shows: f, keep, the entries of / and of d/.
 VIEW='echo "$(cat "$M"/f) $(cat "$M"/keep) [$(ls -A "$M" | tr "\n" " ")] [$(ls -A "$M"/d)]"'
 VIEW_WANT="top bottom [d f keep ] [new]"
@@ -34,8 +23,8 @@ setup() {
 	S=$BATS_TEST_TMPDIR/store
 	M=$BATS_TEST_TMPDIR/merged
 	mkdir -p "$S" "$M"
-	export RQO S M FIXTURE VIEW
-	OPAQUE=trusted.overlay.opaque bash -c "$FIXTURE"
+	export RQO S M VIEW
+	"$RQO" fixture "$S" trusted.overlay.opaque
 }
 
 teardown() {
@@ -232,10 +221,9 @@ many_layers() {
 	for m in $METHODS; do
 		# The user makes the layers inside its namespace, as the unpacker would.
 		run -0 setpriv --reuid=65534 --regid=65534 --clear-groups -- \
-			env -i PATH=/usr/bin:/bin RQO="$RQO" S="$U/store" M="$U/m" FIXTURE="$FIXTURE" \
-			OPAQUE=user.overlay.opaque METHOD=$m \
+			env -i PATH=/usr/bin:/bin RQO="$RQO" S="$U/store" M="$U/m" METHOD=$m \
 			unshare --user --map-root-user --mount --propagation private bash -c '
-				rm -rf "$S"/* && bash -c "$FIXTURE" &&
+				rm -rf "$S"/* && "$RQO" fixture "$S" user.overlay.opaque &&
 				"$RQO" mount --method $METHOD --upper c/upper --work c/work "$S" "$M" \
 					layers/top/diff layers/bottom/diff &&
 				grep -o ",userxattr" /proc/self/mountinfo | head -n1 &&

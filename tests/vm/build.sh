@@ -115,6 +115,10 @@ done
 copy_bin "$bdir/rongqi" /usr/local/bin/rongqi
 copy_bin "$bdir/rongqi-runtime" /usr/local/bin/rongqi-runtime
 copy_bin "$(command -v jq)" /usr/bin/jq
+# The overlay test helper (tests/vm/t/overlay.sh), when built.
+if [ -x "$bdir/tests/helpers/rq-overlay" ]; then
+	copy_bin "$bdir/tests/helpers/rq-overlay" /usr/local/bin/rq-overlay
+fi
 printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n' >"$r/etc/passwd"
 printf 'root:x:0:\nnogroup:x:65534:\n' >"$r/etc/group"
 

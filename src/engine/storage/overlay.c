@@ -63,15 +63,18 @@ static rq_overlay_method pick_method(const rq_overlay_opts *o)
         return m > RQ_OVERLAY_AUTO ? m : rq_overlay_kernel_method();
 }
 
-/* Inside a user namespace other than the initial one, whose uid map is the identity of all ids. */
+/* In a user namespace other than the initial one: whose uid map is one line mapping all ids to
+ * themselves ("0 0 4294967295"). */
 static bool in_user_namespace(void)
 {
         _cleanup_free_ char *map = NULL;
-        unsigned long a, b, n;
+        unsigned long inside, outside, count;
         if (read_full_file_at(AT_FDCWD, "/proc/self/uid_map", &map, NULL) < 0)
                 return false;
-        return !(sscanf(map, "%lu %lu %lu", &a, &b, &n) == 3 && a == 0 && b == 0 &&
-                 n == 4294967295UL && !strchr(strchr(map, '\n') ? strchr(map, '\n') + 1 : "", ' '));
+        const char *nl = strchr(map, '\n');
+        bool one_line = !nl || nl[1] == '\0';
+        return !(one_line && sscanf(map, "%lu %lu %lu", &inside, &outside, &count) == 3 &&
+                 inside == 0 && outside == 0 && count == 4294967295UL);
 }
 
 /* The overlay's flag options, as the classic string writes them ("userxattr,volatile"). */
@@ -214,7 +217,16 @@ static int fs_set_dir(int fs, rq_overlay_method m, const char *key, int fd, cons
         int r = m == RQ_OVERLAY_LOWERDIR_FD ? sys_fsconfig(fs, FSCONFIG_SET_FD, key, NULL, fd)
                                             : sys_fsconfig(fs, FSCONFIG_SET_STRING, key,
                                                            fd_reopen_proc_path(fd, proc), 0);
-        return r < 0 ? fs_error(fs, errno, reterr, key, name) : 0;
+        if (r == 0)
+                return 0;
+        r = fs_error(fs, errno, reterr, key, name);
+        /* A method forced beyond the kernel: 6.1 says EOPNOTSUPP to an fd, 6.8 EINVAL. */
+        rq_overlay_method best = rq_overlay_kernel_method();
+        if ((r == -EINVAL || r == -EOPNOTSUPP) && best != m && best != RQ_OVERLAY_LOWERDIR_FD)
+                return rq_error_hint(reterr, "this kernel's overlay method is %s, not %s",
+                                     rq_overlay_method_to_string(best),
+                                     rq_overlay_method_to_string(m));
+        return r;
 }
 
 static int overlay_fsmount(const rq_overlay_opts *o, rq_overlay_method m, rq_error **reterr)
