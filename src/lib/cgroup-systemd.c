@@ -353,6 +353,19 @@ int rq_cgroup_create_systemd(const rq_spec *spec, const char *id, rq_cgroup *ret
                 return k;
         if ((k = cg_systemd_expand_slice(slice, &expanded)) < 0)
                 return rq_error_set(reterr, k, "slice %s", slice);
+        /* A user's systemd delegates only cgroup2 subtrees; v1 hierarchies stay root's. */
+        rq_cgroup_mode mode;
+        if ((k = rq_cgroup_detect(&mode, reterr)) < 0)
+                return k;
+        if (user_manager && mode != RQ_CGROUP_V2) {
+                rq_error_set_plain(reterr, ENOTSUP,
+                                   "--systemd-cgroup as a user (uid %u) needs cgroup v2: the "
+                                   "user's systemd cannot delegate v1 hierarchies (this host: "
+                                   "cgroup %s)",
+                                   (unsigned)geteuid(), rq_cgroup_mode_to_string(mode));
+                return rq_error_hint(reterr, "drop --systemd-cgroup (the cgroupfs driver), or "
+                                             "run as root");
+        }
         /* The user's manager runs in its own cgroup (user@UID.service); its slices are below. */
         if (user_manager) {
                 _cleanup_(bus_closep) sd_bus *b = NULL;
@@ -444,6 +457,9 @@ int cg_systemd_start(const rq_cgroup *cg, pid_t pid, rq_error **reterr)
 
 int rq_cgroup_systemd_stop(const char *unit, bool user_manager, rq_error **reterr)
 {
+        /* systemd is gone (and its units with it): only our directories are left */
+        if (access("/run/systemd/system", F_OK) < 0)
+                return 0;
         _cleanup_(bus_closep) sd_bus *b = NULL;
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
         int k = open_call(user_manager, "StopUnit", unit, 's', "replace", &b, &m, reterr);
