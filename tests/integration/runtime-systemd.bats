@@ -49,9 +49,20 @@ in_sd() { nsenter -t "$SD_PID" -m -p -C -- "$@"; }
 # irt ARGS...: rongqi-runtime with the inner state root, inside the test systemd.
 irt() { in_sd "$RT" --root "$IROOT" "$@"; }
 
-# start_systemd: boot the test systemd and wait until it says it is running (20 s at most).
+# start_systemd [unified]: boot the test systemd and wait until it says it is running (20 s at
+# most). It gets the host's layout (hybrid here: systemd's legacy mode, with the v1 controllers);
+# with "unified" only the container's cgroup2 directory, so it runs in unified mode (cgroup v2,
+# with whatever controllers the host's cgroup2 has).
 start_systemd() {
-	local sd="$BATS_TEST_TMPDIR/sd" caps state i
+	local sd="$BATS_TEST_TMPDIR/sd" caps state i cgmount
+	cgmount='{destination: "/sys/fs/cgroup", type: "cgroup", source: "cgroup",
+		options: ["nosuid", "noexec", "nodev", "rw"]}'
+	if [ "${1:-}" = unified ]; then
+		[ "$(stat -f -c %T /sys/fs/cgroup/unified 2>/dev/null)" = cgroup2fs ] ||
+			skip "needs a hybrid host (a cgroup2 mount at /sys/fs/cgroup/unified)"
+		cgmount='{destination: "/sys/fs/cgroup", type: "bind",
+			source: ("/sys/fs/cgroup/unified" + $cg), options: ["rbind", "rw", "nosuid", "noexec", "nodev"]}'
+	fi
 	mkdir -p "$sd/rootfs" "$sd/units"
 	mount --bind / "$sd/rootfs"
 	mount --make-private "$sd/rootfs"
@@ -73,8 +84,7 @@ start_systemd() {
 		.linux.maskedPaths = [] | .linux.readonlyPaths = [] |
 		.mounts |= map(select(.type != "cgroup" and .type != "cgroup2")) |
 		.mounts += [
-			{destination: "/sys/fs/cgroup", type: "cgroup", source: "cgroup",
-			 options: ["nosuid", "noexec", "nodev", "rw"]},
+			'"$cgmount"',
 			{destination: "/run", type: "tmpfs", source: "tmpfs", options: ["nosuid", "nodev", "mode=755"]},
 			{destination: "/run/systemd/system", type: "bind", source: ($sd + "/units"), options: ["bind", "rw"]},
 			{destination: "/tmp", type: "tmpfs", source: "tmpfs", options: ["nosuid", "nodev"]},
@@ -224,6 +234,33 @@ scope_dirs() { in_sd sh -c "ls -d /sys/fs/cgroup/*/machine.slice/$1 /sys/fs/cgro
 	run irt delete c1
 	[ "$status" -eq 0 ] || { echo "$output"; false; }
 	[ -z "$(scope_dirs rongqi-c1.scope)" ]
+}
+
+@test "systemd driver: on a unified (cgroup2) systemd the scope is the container's cgroup2 cgroup, with its device filter, pause and delete" {
+	start_systemd unified
+	in_sd systemctl status --no-pager | grep -v -q "Tainted: cgroupsv1"
+	inner_config "machine.slice:rongqi:c1" '.process.capabilities |= map_values(. + ["CAP_MKNOD"])'
+	irt_detached --systemd-cgroup run -d -b "$B" c1
+	[ "$status" -eq 0 ] || { echo "$output"; false; }
+	run in_sd cat "/proc/$(irt state c1 | jq -r .pid)/cgroup"
+	echo "$output"
+	[[ "$output" == *"0::/machine.slice/rongqi-c1.scope"* ]]
+	[ "$(in_sd systemctl show rongqi-c1.scope -p Delegate --value)" = yes ]
+	# the device program is attached to the scope: /dev/null opens, a disk made there does not
+	# (without the program: "No such device or address" or a byte, never EPERM)
+	run irt exec c1 sh -c 'echo x >/dev/null && echo null-ok; mknod /dev/sda b 8 0 && head -c1 /dev/sda'
+	echo "$output"
+	[[ "$output" == *"null-ok"* ]]
+	[[ "$output" == *"/dev/sda: Operation not permitted"* ]]
+	run irt pause c1
+	[ "$status" -eq 0 ] || { echo "$output"; false; }
+	[[ "$(in_sd cat /sys/fs/cgroup/machine.slice/rongqi-c1.scope/cgroup.events)" == *"frozen 1"* ]]
+	run irt delete -f c1
+	[ "$status" -eq 0 ] || { echo "$output"; false; }
+	run in_sd test -e /sys/fs/cgroup/machine.slice/rongqi-c1.scope
+	[ "$status" -ne 0 ]
+	run in_sd systemctl status --no-pager rongqi-c1.scope
+	[ "$status" -eq 4 ]
 }
 
 @test "systemd driver: runc --systemd-cgroup makes the same scope, in the same place, with the same properties" {
