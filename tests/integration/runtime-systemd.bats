@@ -166,7 +166,7 @@ scope_dirs() { in_sd sh -c "ls -d /sys/fs/cgroup/*/machine.slice/$1 /sys/fs/cgro
 	[[ "$output" == *":pids:/system.slice/rongqi-c3.scope"* ]]
 }
 
-@test "systemd driver: memory and pids limits are in the scope's cgroup, systemd knows them, and the pids limit stops a fork" {
+@test "systemd driver: memory and pids limits are in the scope's cgroup, systemd knows them, the pids limit stops a fork, daemon-reload keeps them" {
 	start_systemd
 	inner_config "machine.slice:rongqi:c1" '.linux.resources.memory = {limit: 33554432} | .linux.resources.pids = {limit: 20}'
 	irt_detached --systemd-cgroup run -d -b "$B" c1
@@ -179,6 +179,15 @@ scope_dirs() { in_sd sh -c "ls -d /sys/fs/cgroup/*/machine.slice/$1 /sys/fs/cgro
 	run irt exec c1 sh -c 'i=0; while [ $i -lt 30 ]; do sleep 100 & i=$((i+1)); done; echo started'
 	echo "$output"
 	[[ "$output" == *"can't fork"* ]]
+	# systemd re-applying its view of the unit (daemon-reload) changes neither the limits nor
+	# the device allowlist the runtime wrote
+	devices=$(in_sd cat /sys/fs/cgroup/devices/machine.slice/rongqi-c1.scope/devices.list)
+	[[ "$devices" == *"c 1:3 rwm"* ]]
+	[[ "$devices" != *"a *:* rwm"* ]]
+	in_sd systemctl daemon-reload
+	[ "$(in_sd cat /sys/fs/cgroup/memory/machine.slice/rongqi-c1.scope/memory.limit_in_bytes)" = 33554432 ]
+	[ "$(in_sd cat /sys/fs/cgroup/pids/machine.slice/rongqi-c1.scope/pids.max)" = 20 ]
+	[ "$(in_sd cat /sys/fs/cgroup/devices/machine.slice/rongqi-c1.scope/devices.list)" = "$devices" ]
 }
 
 @test "systemd driver: delete stops the scope and removes its cgroup in every hierarchy" {
