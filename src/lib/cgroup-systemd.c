@@ -9,6 +9,7 @@
  * until systemd reports its job removed. */
 #include <errno.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <systemd/sd-bus.h>
@@ -23,7 +24,8 @@
 #define SD_DEST "org.freedesktop.systemd1"
 #define SD_PATH "/org/freedesktop/systemd1"
 #define SD_MANAGER "org.freedesktop.systemd1.Manager"
-#define SD_PRIVATE "unix:path=/run/systemd/private"
+#define SD_PRIVATE_PATH "/run/systemd/private"
+#define SD_PRIVATE "unix:path=" SD_PRIVATE_PATH
 #define SD_TIMEOUT_USEC (30ULL * 1000 * 1000) /* runc waits as long for a job */
 #define UNIT_NAME_MAX 255
 
@@ -179,6 +181,8 @@ static int bus_open(bool user_manager, sd_bus **ret, rq_error **reterr)
         }
         sd_bus_unref(b);
         b = NULL;
+        rq_debug("systemd's private socket %s: %s; trying the system bus", SD_PRIVATE_PATH,
+                 strerror(-k));
         if ((k = sd_bus_open_system(&b)) < 0)
                 return rq_error_set(reterr, k,
                                     "connect to systemd (/run/systemd/private, then the system "

@@ -272,6 +272,27 @@ scope_dirs() { in_sd sh -c "ls -d /sys/fs/cgroup/*/machine.slice/$1 /sys/fs/cgro
 	[ "$status" -eq 4 ]
 }
 
+@test "systemd driver: without systemd's private socket the runtime goes through the system bus" {
+	command -v dbus-daemon >/dev/null || skip "no dbus-daemon"
+	start_systemd
+	in_sd systemctl start dbus.socket dbus.service
+	inner_config "machine.slice:rongqi:c1"
+	# /run/systemd/private unusable for this runtime alone (its own mount namespace)
+	no_private="mount --bind /dev/null /run/systemd/private && exec \"\$@\""
+	in_sd unshare -m sh -c "$no_private" sh "$RT" --debug --root "$IROOT" --systemd-cgroup \
+		run -d -b "$B" c1 </dev/null >/dev/null 2>"$BATS_TEST_TMPDIR/bus.err" ||
+		{ cat "$BATS_TEST_TMPDIR/bus.err"; false; }
+	grep -q "private socket /run/systemd/private: .*; trying the system bus" "$BATS_TEST_TMPDIR/bus.err"
+	run in_sd cat "/proc/$(irt state c1 | jq -r .pid)/cgroup"
+	[[ "$output" == *":memory:/machine.slice/rongqi-c1.scope"* ]]
+	[ "$(in_sd systemctl show rongqi-c1.scope -p ActiveState --value)" = active ]
+	run in_sd unshare -m sh -c "$no_private" sh "$RT" --root "$IROOT" delete -f c1
+	[ "$status" -eq 0 ] || { echo "$output"; false; }
+	run in_sd systemctl status --no-pager rongqi-c1.scope
+	[ "$status" -eq 4 ]
+	[ -z "$(scope_dirs rongqi-c1.scope)" ]
+}
+
 @test "systemd driver: runc --systemd-cgroup makes the same scope, in the same place, with the same properties" {
 	start_systemd
 	inner_config "machine.slice:rongqi:c1" '.linux.resources.memory = {limit: 33554432} | .linux.resources.pids = {limit: 20}'
