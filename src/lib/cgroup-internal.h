@@ -27,6 +27,9 @@ int cg_write_num(const rq_cgroup *cg, const char *dir, const char *file, int64_t
                  bool max_for_negative, const char *field, rq_error **reterr);
 /* "linux.resources.<field>: <why> (this host: cgroup <mode>)" with ENOTSUP. */
 int cg_unsupported(const rq_cgroup *cg, rq_error **reterr, const char *field, const char *why);
+/* The container's directories at path in every hierarchy (none made): the hybrid host's
+ * cgroup2 mount is left out for an unprivileged caller unless linux_'s resources need it. */
+int cg_plan(const char *path, const rq_spec_linux *linux_, rq_cgroup *ret, rq_error **reterr);
 /* The existing cgroup at path: its directories in every hierarchy that has it. */
 int cg_open(const char *path, rq_cgroup *ret, rq_error **reterr);
 /* Does dir/file exist? */
@@ -93,6 +96,18 @@ int cg_write_rates(const rq_cgroup *cg, const char *dir, const char *file, const
 /* Let every ancestor of the container's cgroup2 directory (from the mount root down) delegate
  * the controllers it has to its children; failures are left to the writes that need one. */
 void cg_v2_enable_controllers(const rq_cgroup *cg);
+
+/* ---- the systemd driver (cgroup-systemd.c) ------------------------------------------------ */
+
+/* A slice name to its path: "a-b.slice" -> "/a.slice/a-b.slice", "-.slice" -> "" (the root);
+ * -EINVAL for a name that is not NAME.slice, has a '/' or an empty part between dashes. */
+int cg_systemd_expand_slice(const char *slice, char **ret);
+/* linux.cgroupsPath (NULL or "": ":rongqi:ID") to the slice (the default filled in) and the
+ * scope's name; an error naming the field, the value and the form. */
+int cg_systemd_parse_path(const char *cgroups_path, const char *id, bool user_manager,
+                          char **ret_slice, char **ret_unit, rq_error **reterr);
+/* Start the scope cg->unit with pid in it and wait until systemd is done. */
+int cg_systemd_start(const rq_cgroup *cg, pid_t pid, rq_error **reterr);
 
 /* ---- one parsed line of /proc/self/mountinfo ---------------------------------------------- */
 

@@ -287,8 +287,7 @@ bool rq_cgroup_resources_limit(const rq_spec_resources *r)
                      r->network || r->n_rdma || r->n_unified);
 }
 
-int rq_cgroup_create(const char *path, const rq_spec_linux *linux_, rq_cgroup *ret,
-                     rq_error **reterr)
+int cg_plan(const char *path, const rq_spec_linux *linux_, rq_cgroup *ret, rq_error **reterr)
 {
         rq_cgroup cg = { 0 };
         cg_mount mounts[RQ_CGROUP_DIRS_MAX];
@@ -296,7 +295,6 @@ int rq_cgroup_create(const char *path, const rq_spec_linux *linux_, rq_cgroup *r
         int k = mode_and_hierarchies(&cg.mode, mounts, &n, reterr);
         if (k < 0)
                 return k;
-        cg.path = strdup(path);
         const rq_spec_resources *res = linux_ ? linux_->resources : NULL;
         /* The cgroup2 mount of a hybrid host holds only what hugepageLimits (where hugetlb is
          * there) and `unified` need. An unprivileged user could rarely use it anyway: moving a
@@ -304,20 +302,40 @@ int rq_cgroup_create(const char *path, const rq_spec_linux *linux_, rq_cgroup *r
          * old and new cgroups, on the host's side. So for them it is left out unless asked. */
         bool skip_unified = cg.mode == RQ_CGROUP_HYBRID && geteuid() != 0 &&
                             !(res && (res->n_hugepage_limits || res->n_unified));
+        cg.path = strdup(path);
+        k = cg.path ? 0 : -ENOMEM;
         for (size_t i = 0; i < n; i++) {
-                if (mounts[i].v2 && skip_unified) {
-                        cg_mount_done(&mounts[i]);
-                        continue;
-                }
-                bool cpuset = !mounts[i].v2 && strstr(mounts[i].controllers, "cpuset");
-                if (k >= 0 && (k = make_dirs(mounts[i].mount_point, cpuset, path, reterr)) >= 0) {
+                if (k >= 0 && !(mounts[i].v2 && skip_unified)) {
                         cg.dirs[cg.n_dirs] = strprintf("%s%s", mounts[i].mount_point, path);
                         cg.controllers[cg.n_dirs] = TAKE_PTR(mounts[i].controllers);
+                        if (!cg.dirs[cg.n_dirs] || !cg.controllers[cg.n_dirs])
+                                k = -ENOMEM;
                         if (mounts[i].v2)
                                 cg.unified = cg.dirs[cg.n_dirs];
                         cg.n_dirs++;
                 }
                 cg_mount_done(&mounts[i]);
+        }
+        if (k < 0) {
+                rq_cgroup_done(&cg);
+                return rq_error_set(reterr, k, "cgroup path");
+        }
+        *ret = cg;
+        return 0;
+}
+
+/* Make the planned directories (existing ones are fine) and apply linux.resources. */
+static int make_and_apply(const rq_cgroup *cg, const rq_spec_linux *linux_, rq_error **reterr)
+{
+        int k;
+        for (size_t i = 0; i < cg->n_dirs; i++) {
+                size_t root_len = strlen(cg->dirs[i]) - strlen(cg->path);
+                _cleanup_free_ char *root = strndup(cg->dirs[i], root_len);
+                bool cpuset = cg->dirs[i] != cg->unified && strstr(cg->controllers[i], "cpuset");
+                if (!root)
+                        return rq_error_set(reterr, ENOMEM, "cgroup path");
+                if ((k = make_dirs(root, cpuset, cg->path, reterr)) < 0)
+                        return k;
         }
         const cg_config c = {
                 .res = linux_ ? linux_->resources : NULL,
@@ -325,10 +343,17 @@ int rq_cgroup_create(const char *path, const rq_spec_linux *linux_, rq_cgroup *r
                 .n_devices = linux_ ? linux_->n_devices : 0,
                 .device_rules = geteuid() == 0,
         };
-        if (k >= 0)
-                k = cg.mode == RQ_CGROUP_V2 ? cg_v2_apply(&cg, &c, reterr)
-                                            : cg_v1_apply(&cg, &c, reterr);
-        if (k < 0) {
+        return cg->mode == RQ_CGROUP_V2 ? cg_v2_apply(cg, &c, reterr) : cg_v1_apply(cg, &c, reterr);
+}
+
+int rq_cgroup_create(const char *path, const rq_spec_linux *linux_, rq_cgroup *ret,
+                     rq_error **reterr)
+{
+        rq_cgroup cg = { 0 };
+        int k = cg_plan(path, linux_, &cg, reterr);
+        if (k < 0)
+                return k;
+        if ((k = make_and_apply(&cg, linux_, reterr)) < 0) {
                 rq_cgroup_mode mode = cg.mode;
                 (void)rq_cgroup_remove(path, NULL);
                 rq_cgroup_done(&cg);
@@ -341,10 +366,17 @@ int rq_cgroup_create(const char *path, const rq_spec_linux *linux_, rq_cgroup *r
 
 int rq_cgroup_attach(const rq_cgroup *cg, pid_t pid, rq_error **reterr)
 {
+        int k;
+        /* systemd makes the scope around the init, in the hierarchies it manages; the rest of
+         * the directories, and the limits, are ours, before the init runs anything. */
+        if (cg->unit && ((k = cg_systemd_start(cg, pid, reterr)) < 0 ||
+                         (k = make_and_apply(cg, cg->linux_, reterr)) < 0))
+                return rq_error_wrap(reterr, "cgroup %s (%s, systemd scope %s)", cg->path,
+                                     rq_cgroup_mode_to_string(cg->mode), cg->unit);
         char v[16];
         snprintf(v, sizeof(v), "%d", (int)pid);
         for (size_t i = 0; i < cg->n_dirs; i++) {
-                int k = cg_write(cg->dirs[i], "cgroup.procs", v, reterr);
+                k = cg_write(cg->dirs[i], "cgroup.procs", v, reterr);
                 if (k < 0)
                         return rq_error_wrap(reterr, "move the container init into its cgroup");
         }
@@ -513,6 +545,8 @@ int rq_cgroup_update(const char *path, const rq_spec_resources *r, rq_error **re
 void rq_cgroup_done(rq_cgroup *cg)
 {
         free(cg->path);
+        free(cg->unit);
+        free(cg->slice);
         for (size_t i = 0; i < cg->n_dirs; i++) {
                 free(cg->dirs[i]);
                 free(cg->controllers[i]);

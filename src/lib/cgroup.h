@@ -34,6 +34,12 @@ typedef struct rq_cgroup {
         char *controllers[RQ_CGROUP_DIRS_MAX];
         const char *unified; /* the cgroup2 one among dirs (v2, hybrid), or NULL */
         size_t n_dirs;
+        /* The systemd driver (cgroup-systemd.c); all NULL for cgroupfs. The directories are
+         * made once systemd has made the scope, at rq_cgroup_attach(). */
+        char *unit; /* the scope, "rongqi-ID.scope" */
+        char *slice; /* its slice, "machine.slice" */
+        bool user_manager; /* the calling user's systemd (rootless), else the system's */
+        const rq_spec_linux *linux_; /* what attach applies (the caller's spec outlives it) */
 } rq_cgroup;
 
 int rq_cgroup_detect(rq_cgroup_mode *ret, rq_error **reterr);
@@ -52,7 +58,22 @@ bool rq_cgroup_resources_limit(const rq_spec_resources *r);
  * is left. */
 int rq_cgroup_create(const char *path, const rq_spec_linux *linux_, rq_cgroup *ret,
                      rq_error **reterr);
-/* Move pid (the container's init, before it runs anything) into the cgroup. */
+/* The systemd driver instead (runc's --systemd-cgroup, cgroup-systemd.c): linux.cgroupsPath
+ * "slice:prefix:name" (empty: ":rongqi:ID"; an empty slice: system.slice, or user.slice for
+ * the user's systemd when not root) names the scope prefix-name.scope; its path is the
+ * expanded slice ("a-b.slice" -> "/a.slice/a-b.slice") plus the scope. Nothing exists until
+ * rq_cgroup_attach(): systemd makes a scope only around a process. Errors name the field, the
+ * value and the form; ENOTSUP when systemd is not running. */
+int rq_cgroup_create_systemd(const rq_spec *spec, const char *id, rq_cgroup *ret,
+                             rq_error **reterr);
+/* Stop the container's scope (StopUnit) and wait for the job; a unit already gone is fine. */
+int rq_cgroup_systemd_stop(const char *unit, bool user_manager, rq_error **reterr);
+/* Tell systemd the new limits of the scope (SetUnitProperties, runtime only): `update`. */
+int rq_cgroup_systemd_set(const char *unit, bool user_manager, rq_cgroup_mode mode,
+                          const rq_spec_resources *r, rq_error **reterr);
+/* Move pid (the container's init, before it runs anything) into the cgroup; with the systemd
+ * driver first start the scope around it (StartTransientUnit, PIDs, Delegate=yes), then make
+ * the directories systemd did not and apply linux.resources there, as create does. */
 int rq_cgroup_attach(const rq_cgroup *cg, pid_t pid, rq_error **reterr);
 /* Move the calling process into the cgroup at path in every hierarchy (exec: before joining
  * the container's mount namespace, so the host's cgroupfs paths are used). */

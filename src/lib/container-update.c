@@ -102,6 +102,14 @@ static int update_locked(int dir, const rq_state *st, json_t *changes, rq_error 
         _cleanup_spec_ rq_spec *spec = NULL;
         if ((k = rq_spec_parse(text, strlen(text), &spec, reterr)) < 0)
                 return rq_error_wrap(reterr, "the new resources");
+        /* systemd first (it writes its values to the cgroup at once), then every field to
+         * cgroupfs; so both agree, and a later re-realization by systemd changes nothing. */
+        rq_cgroup_mode mode;
+        if (st->systemd_unit &&
+            ((k = rq_cgroup_detect(&mode, reterr)) < 0 ||
+             (k = rq_cgroup_systemd_set(st->systemd_unit, st->systemd_user, mode,
+                                        spec->linux_->resources, reterr)) < 0))
+                return k;
         if ((k = rq_cgroup_update(st->cgroup_path, spec->linux_->resources, reterr)) < 0)
                 return k;
         return record(dir, res, reterr);

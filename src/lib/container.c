@@ -73,15 +73,25 @@ static int check_supported(const rq_spec *spec, rq_error **reterr)
 /* The container's cgroup at create; *ret_path stays NULL when there is none. As runc's
  * rootless mode: an unprivileged user usually may not create cgroups (unless one was delegated
  * to them); without limits to apply the container then simply runs in the caller's cgroup. */
-static int create_cgroup(const rq_spec *spec, const char *id, rq_cgroup *ret_cg, char **ret_path,
-                         rq_error **reterr)
+static int create_cgroup(const rq_spec *spec, const char *id, bool systemd, rq_cgroup *ret_cg,
+                         char **ret_path, rq_error **reterr)
 {
         const rq_spec_resources *res = spec->linux_ ? spec->linux_->resources : NULL;
+        int k;
+        /* The scope is made around the init (spawn's rq_cgroup_attach); no fallback here:
+         * asking for systemd and getting none would be a surprise. */
+        if (systemd) {
+                if ((k = rq_cgroup_create_systemd(spec, id, ret_cg, reterr)) < 0)
+                        return k;
+                if (!(*ret_path = strdup(ret_cg->path)))
+                        return rq_error_set(reterr, ENOMEM, "cgroup path");
+                return 0;
+        }
         _cleanup_free_ char *path = rq_cgroup_path_for(spec, id);
         if (!path)
                 return rq_error_set(reterr, ENOMEM, "cgroup path");
         _cleanup_error_ rq_error *e = NULL;
-        int k = rq_cgroup_create(path, spec->linux_, ret_cg, &e);
+        k = rq_cgroup_create(path, spec->linux_, ret_cg, &e);
         if (k >= 0) {
                 *ret_path = TAKE_PTR(path);
                 return 0;
@@ -228,9 +238,11 @@ int rq_container_create(int root_fd, const rq_create_opts *o, pid_t *ret_pid, rq
                 .owner = geteuid(),
                 .annotations = NULL,
         };
-        if ((k = create_cgroup(spec, o->id, &cg, &cgroup_path, reterr)) < 0)
+        if ((k = create_cgroup(spec, o->id, o->systemd_cgroup, &cg, &cgroup_path, reterr)) < 0)
                 goto fail;
         st.cgroup_path = cgroup_path;
+        st.systemd_unit = cg.unit;
+        st.systemd_user = cg.user_manager;
         /* runc's name: an exec'd process could join it by name. */
         char keyring[320];
         snprintf(keyring, sizeof(keyring), "_ses.%s", o->id);
@@ -278,6 +290,8 @@ fail_kill:
         kill(pid, SIGKILL);
         (void)RETRY_EINTR(waitpid(pid, NULL, 0));
 fail:
+        if (cg.unit)
+                (void)rq_cgroup_systemd_stop(cg.unit, cg.user_manager, NULL);
         if (cgroup_path)
                 (void)rq_cgroup_remove(cgroup_path, NULL);
         (void)rq_state_dir_remove(root_fd, o->id, NULL);
@@ -546,6 +560,12 @@ int rq_container_delete(int root_fd, const char *id, bool force, rq_error **rete
          * go only once they have. */
         if (st.cgroup_path && rq_cgroup_kill(st.cgroup_path, SIGKILL, NULL) >= 0 &&
             (k = rq_cgroup_wait_empty(st.cgroup_path, 10000, reterr)) < 0) {
+                rq_state_done(&st);
+                return rq_error_wrap(reterr, "delete container %s", id);
+        }
+        /* systemd removes the scope's cgroup in the hierarchies it manages; the rest is ours. */
+        if (st.systemd_unit &&
+            (k = rq_cgroup_systemd_stop(st.systemd_unit, st.systemd_user, reterr)) < 0) {
                 rq_state_done(&st);
                 return rq_error_wrap(reterr, "delete container %s", id);
         }

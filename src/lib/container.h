@@ -32,6 +32,8 @@ typedef struct rq_create_opts {
         bool exe_guard; /* may re-execute this process from a sealed copy (exe-guard.h) */
         bool no_pivot; /* --no-pivot: MS_MOVE + chroot instead of pivot_root (pivot.h) */
         bool no_new_keyring; /* --no-new-keyring: keep the caller's session keyring */
+        bool systemd_cgroup; /* --systemd-cgroup: the cgroup is a systemd scope (cgroup.h);
+                                recorded in the state, so later commands need not repeat it */
 } rq_create_opts;
 
 int rq_container_create(int root_fd, const rq_create_opts *o, pid_t *ret_pid, rq_error **reterr);

@@ -282,8 +282,9 @@ int rq_spawn(const rq_spawn_opts *o, pid_t *ret_pid, rq_error **reterr)
         /* v2: the init is born in its cgroup (clone_init); v1 has one cgroup per hierarchy, and a
          * hybrid host's v1 ones matter most: the parent moves it. */
         /* RQ_TEST_NO_CLONE_INTO_CGROUP: the tests' way to take the fallback on a new kernel. */
+        /* A systemd scope exists only once systemd has put the init in it (rq_cgroup_attach). */
         bool into = o->cgroup && o->cgroup->mode == RQ_CGROUP_V2 && o->cgroup->n_dirs == 1 &&
-                    !getenv("RQ_TEST_NO_CLONE_INTO_CGROUP");
+                    !o->cgroup->unit && !getenv("RQ_TEST_NO_CLONE_INTO_CGROUP");
         _cleanup_close_ int cgroup_fd =
                 into ? open(o->cgroup->dirs[0], O_PATH | O_DIRECTORY | O_CLOEXEC) : -EBADF;
         /* From inside a user namespace joined by path the helper moves the init with that

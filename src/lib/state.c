@@ -286,7 +286,10 @@ int rq_state_write(int dir_fd, const rq_state *s, rq_error **reterr)
         if (json_object_set_new(o, "created_ns", json_integer(s->created)) < 0 ||
             json_object_set_new(o, "pid_start", json_integer((json_int_t)s->pid_start)) < 0 ||
             (s->cgroup_path &&
-             json_object_set_new(o, "cgroup_path", json_string(s->cgroup_path)) < 0)) {
+             json_object_set_new(o, "cgroup_path", json_string(s->cgroup_path)) < 0) ||
+            (s->systemd_unit &&
+             (json_object_set_new(o, "systemd_unit", json_string(s->systemd_unit)) < 0 ||
+              json_object_set_new(o, "systemd_user", json_boolean(s->systemd_user)) < 0))) {
                 json_decref(o);
                 return rq_error_set(reterr, ENOMEM, "encode state of %s", s->id);
         }
@@ -323,6 +326,7 @@ void rq_state_done(rq_state *s)
         free(s->bundle);
         free(s->rootfs);
         free(s->cgroup_path);
+        free(s->systemd_unit);
         json_decref(s->annotations);
         *s = (rq_state){ 0 };
 }
@@ -357,6 +361,8 @@ int rq_state_read(int dir_fd, rq_state *ret, rq_error **reterr)
         s.bundle = dup_member(o, "bundle");
         s.rootfs = dup_member(o, "rootfs");
         s.cgroup_path = dup_member(o, "cgroup_path");
+        s.systemd_unit = dup_member(o, "systemd_unit");
+        s.systemd_user = json_is_true(json_object_get(o, "systemd_user"));
         const char *st = json_string_value(json_object_get(o, "status"));
         s.status = st ? rq_status_from_string(st) : _RQ_STATUS_INVALID;
         s.pid = (pid_t)json_integer_value(json_object_get(o, "pid"));

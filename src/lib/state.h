@@ -40,6 +40,8 @@ typedef struct rq_state {
         int64_t created; /* CLOCK_REALTIME nanoseconds */
         uid_t owner; /* uid that created it */
         char *cgroup_path; /* NULL when none */
+        char *systemd_unit; /* the systemd driver's scope (cgroup.h), NULL with cgroupfs */
+        bool systemd_user; /* that scope belongs to the user's systemd, not the system's */
         json_t *annotations; /* object or NULL; owned */
 } rq_state;
 

@@ -155,7 +155,8 @@ static int create_or_run(const runtime_globals *g, bool run, int argc, char **ar
                              .start = run,
                              .exe_guard = true,
                              .no_pivot = a.no_pivot,
-                             .no_new_keyring = a.no_new_keyring };
+                             .no_new_keyring = a.no_new_keyring,
+                             .systemd_cgroup = g->systemd_cgroup };
         if (foreground && !a.console_socket)
                 (void)rq_foreground_terminal_size(&o.console_rows, &o.console_cols);
         pid_t pid;

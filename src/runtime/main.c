@@ -47,7 +47,8 @@ static void usage(FILE *f)
                    "  --log FILE            write log lines to FILE (also errors)\n"
                    "  --log-format FORMAT   text or json\n"
                    "  --debug               log debug lines\n"
-                   "  --systemd-cgroup      manage cgroups through systemd\n"
+                   "  --systemd-cgroup      make each container's cgroup a systemd scope\n"
+                   "                        (linux.cgroupsPath \"slice:prefix:name\")\n"
                    "  -v, --version         print the version\n"
                    "  -h, --help            print this help\n");
 }
@@ -116,7 +117,6 @@ int main(int argc, char **argv)
         };
         rq_log_set_program("rongqi-runtime");
         runtime_globals g = { 0 };
-        bool systemd = false;
         int c;
         opterr = 0;
         /* "+": global options stop at the command; long options with one dash too, as Go's
@@ -145,7 +145,7 @@ int main(int argc, char **argv)
                         rq_log_set_level(RQ_LOG_DEBUG);
                         break;
                 case 'S':
-                        systemd = true;
+                        g.systemd_cgroup = true;
                         break;
                 case 'v':
                         printf("rongqi-runtime version %s\nspec: 1.3.0\n", RQ_VERSION);
@@ -161,15 +161,10 @@ int main(int argc, char **argv)
                 usage(stderr);
                 return 1;
         }
-        if (systemd) {
-                /* systemd's cgroup driver needs a running systemd to talk to. */
-                if (access("/run/systemd/system", F_OK) < 0) {
-                        rq_err("--systemd-cgroup: systemd is not running on this host "
-                               "(no /run/systemd/system); drop the option to use cgroupfs");
-                        return 1;
-                }
-                rq_err("--systemd-cgroup: the systemd cgroup driver is not supported by this "
-                       "version; drop the option to use cgroupfs");
+        /* As runc: the option is refused by every command where systemd is not running. */
+        if (g.systemd_cgroup && access("/run/systemd/system", F_OK) < 0) {
+                rq_err("--systemd-cgroup: systemd is not running on this host (no "
+                       "/run/systemd/system); drop the option to use the cgroupfs driver");
                 return 1;
         }
         const char *cmd = argv[optind];

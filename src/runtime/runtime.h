@@ -9,6 +9,8 @@
 typedef struct runtime_globals {
         const char *root; /* --root: the state root */
         bool debug;
+        bool systemd_cgroup; /* --systemd-cgroup: create and run make a systemd scope; the
+                                other commands read the driver from the state */
 } runtime_globals;
 
 /* One command: argv[0] is its name; returns the process exit code. */

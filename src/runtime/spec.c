@@ -117,7 +117,7 @@ int cmd_features(const runtime_globals *g, int argc, char **argv)
                 "ociVersionMin", "1.0.0", "ociVersionMax", "1.3.0", "hooks",
                 string_array(hooks, ELEMENTSOF(hooks)), "mountOptions",
                 string_array(mount_options, ELEMENTSOF(mount_options)), "linux", "namespaces", ns,
-                "cgroup", "v1", true, "v2", true, "systemd", false, "systemdUser", false, "rdma",
+                "cgroup", "v1", true, "v2", true, "systemd", true, "systemdUser", false, "rdma",
                 true, "seccomp", "enabled", true, "actions",
                 string_array(seccomp_actions, ELEMENTSOF(seccomp_actions)), "apparmor", "enabled",
                 true, "selinux", "enabled", true, "mountExtensions", "idmap", "enabled", true,

@@ -126,5 +126,5 @@ wait_file() {
 	run "$RT" features
 	[ "$status" -eq 0 ]
 	[ "$(echo "$output" | jq -r '.annotations["io.github.rongqi.cgroup.mode"]')" = "$want" ]
-	[ "$(echo "$output" | jq -c '.linux.cgroup')" = '{"v1":true,"v2":true,"systemd":false,"systemdUser":false,"rdma":true}' ]
+	[ "$(echo "$output" | jq -c '.linux.cgroup')" = '{"v1":true,"v2":true,"systemd":true,"systemdUser":false,"rdma":true}' ]
 }
