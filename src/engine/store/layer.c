@@ -492,7 +492,8 @@ static int fixup_cmp(const void *x, const void *y)
 
 static int fixup_dirs(unpack *u, rq_error **reterr)
 {
-        qsort(u->fixups, u->n_fixups, sizeof(dir_fixup), fixup_cmp);
+        if (u->n_fixups > 0)
+                qsort(u->fixups, u->n_fixups, sizeof(dir_fixup), fixup_cmp);
         for (size_t i = 0; i < u->n_fixups; i++) {
                 dir_fixup *f = &u->fixups[i];
                 if (i > 0 && streq(f->path, u->fixups[i - 1].path))
