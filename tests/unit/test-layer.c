@@ -453,6 +453,22 @@ static void test_symlink_of_a_lower_layer_is_not_written_through(void **state)
         assert_file("usr/lib/ok", "ok", 0644);
         free(t.data);
 
+        /* An opaque directory in a layer in between hides what the ones below have in it (the
+         * rootless marker, which needs no privilege). */
+        assert_int_equal(mkdirat(lowers[0], "o", 0755), 0);
+        assert_int_equal(mkdirat(lowers[1], "o", 0755), 0);
+        assert_int_equal(symlinkat(abs_sentinel, lowers[1], "o/s"), 0);
+        tar_begin(&t, PLAIN, ARCHIVE_FORMAT_TAR_PAX_RESTRICTED);
+        tar_add(&t, "o/s/x", AE_IFREG, 0644, "x");
+        tar_end(&t);
+        assert_true(unpack_buf(&t, lowers, 2, RQ_LAYER_ROOTLESS, NULL, NULL) < 0);
+        char path[128];
+        snprintf(path, sizeof(path), "%s/lower0/o", base);
+        assert_int_equal(setxattr(path, "user.overlay.opaque", "y", 1, 0), 0);
+        assert_int_equal(unpack_buf(&t, lowers, 2, RQ_LAYER_ROOTLESS, NULL, NULL), 0);
+        assert_file("o/s/x", "x", 0644);
+        free(t.data);
+
         /* So does a whiteout in a layer in between (unprivileged since Linux 5.8). */
         if (mknodat(lowers[0], "usr/lib", S_IFCHR, 0) < 0)
                 skip();

@@ -64,7 +64,9 @@ static bool dir_is_opaque(const layer_ctx *c, int fd, const char *name)
 {
         char path[4096 + 32], v[2];
         layer_proc_path(path, fd, name);
-        ssize_t n = lgetxattr(path, c->opaque_xattr, v, sizeof(v));
+        /* /proc/self/fd/N is a link to follow; N/name's last component is not. */
+        ssize_t n = name ? lgetxattr(path, c->opaque_xattr, v, sizeof(v))
+                         : getxattr(path, c->opaque_xattr, v, sizeof(v));
         return n == 1 && v[0] == 'y';
 }
 

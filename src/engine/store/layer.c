@@ -166,16 +166,19 @@ static int apply_meta(unpack *u, struct archive_entry *e, int fd, int dir_fd, co
         int r = fd >= 0 ? fchown(fd, uid, gid)
                         : fchownat(dir_fd, name, uid, gid, AT_SYMLINK_NOFOLLOW);
         if (r < 0) {
-                if ((errno == EPERM || errno == EINVAL) &&
-                    (c->flags & RQ_LAYER_IGNORE_CHOWN_ERRORS))
+                int err = errno;
+                if ((err == EPERM || err == EINVAL) && (c->flags & RQ_LAYER_IGNORE_CHOWN_ERRORS))
                         c->info->n_chown_skipped++;
                 else {
-                        rq_error_set(reterr, errno, "layer entry %s: chown to %u:%u", c->entry,
-                                     (unsigned)uid, (unsigned)gid);
-                        return errno == EINVAL
-                                       ? rq_error_hint(reterr, "the user namespace does not map "
-                                                               "these ids (see /etc/subuid)")
-                                       : -errno;
+                        r = rq_error_set(reterr, err, "layer entry %s: chown to %u:%u", c->entry,
+                                         (unsigned)uid, (unsigned)gid);
+                        if (err == EINVAL)
+                                return rq_error_hint(reterr, "the user namespace does not map "
+                                                             "these ids (see /etc/subuid)");
+                        if (err == EPERM)
+                                return rq_error_hint(reterr, "unpack in a user namespace that "
+                                                             "maps them, or ignore chown errors");
+                        return r;
                 }
         }
 
@@ -385,10 +388,11 @@ static int write_whiteout(unpack *u, int dir_fd, const char *name, rq_error **re
         if (r < 0)
                 return r;
         if (mknodat(dir_fd, name, S_IFCHR | 0000, makedev(0, 0)) < 0) {
-                rq_error_set(reterr, errno, "layer entry %s: create whiteout", c->entry);
-                return errno == EPERM ? rq_error_hint(reterr, "unprivileged whiteouts need "
-                                                              "Linux 5.8 or later")
-                                      : -errno;
+                int err = errno;
+                r = rq_error_set(reterr, err, "layer entry %s: create whiteout", c->entry);
+                return err == EPERM ? rq_error_hint(reterr, "unprivileged whiteouts need Linux "
+                                                            "5.8 or later")
+                                    : r;
         }
         return 0;
 }
@@ -502,7 +506,8 @@ static int fixup_cmp(const void *x, const void *y)
 
 static int fixup_dirs(unpack *u, rq_error **reterr)
 {
-        qsort(u->fixups, u->n_fixups, sizeof(dir_fixup), fixup_cmp);
+        if (u->n_fixups > 0)
+                qsort(u->fixups, u->n_fixups, sizeof(dir_fixup), fixup_cmp);
         for (size_t i = 0; i < u->n_fixups; i++) {
                 dir_fixup *f = &u->fixups[i];
                 if (i > 0 && streq(f->path, u->fixups[i - 1].path))
