@@ -861,9 +861,13 @@ int rq_load(rq_store *s, int fd, int dirfd, const rq_load_opts *o, rq_error **re
                 r = make_seekable(s, fd, &src.fd, reterr);
                 if (r < 0)
                         return r;
+                struct stat st;
+                if (fstat(src.fd, &st) == 0 && st.st_size == 0)
+                        return rq_error_set_plain(reterr, EBADMSG,
+                                                  "the input is empty: expected an image archive");
                 r = tar_index(&src, reterr);
                 if (r < 0)
-                        return rq_error_wrap(reterr, "read the archive");
+                        return r;
                 if (src.n == 0)
                         return rq_error_set_plain(reterr, EBADMSG,
                                                   "the input is not an image archive: it holds no "
