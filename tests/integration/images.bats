@@ -413,6 +413,62 @@ file evil/file 0644 x"
 hardlink evil s/file"
 }
 
+@test "a docker-archive's layer may be a symlink inside the archive (docker's repeated layers), never out of it" {
+	local d=$BATS_TEST_TMPDIR/legacy id
+	id=$(cat "$BATS_FILE_TMPDIR/multi.id")
+	mkdir -p "$d/a" "$d/b" "$d/c"
+	tar -C "$d" -xf "$BATS_FILE_TMPDIR/multi.tar"
+	local l1 l2
+	l1=$(jq -r '.[0].Layers[0]' "$d/manifest.json")
+	l2=$(jq -r '.[0].Layers[1]' "$d/manifest.json")
+	mv "$d/$l1" "$d/a/layer.tar"
+	mv "$d/$l2" "$d/b/layer.tar"
+	ln -s ../b/layer.tar "$d/c/layer.tar"
+	jq -c '.[0].Layers = ["a/layer.tar", "c/layer.tar"]' "$d/manifest.json" >"$d/m"
+	mv "$d/m" "$d/manifest.json"
+	(cd "$d" && tar -cf ../legacy.tar manifest.json "$id.json" a b c)
+	run -0 rq load -q -i "$BATS_TEST_TMPDIR/legacy.tar"
+	[ "$(rq images -q --no-trunc)" = "$id" ]
+	# a layer named by a path out of the archive, or a symlink out of it, names nothing (in a
+	# store without those layers: a load reads only the layers it does not have)
+	run -0 rq rmi "$id"
+	local before
+	before=$(store_state)
+	for target in ../../../../etc/passwd /etc/passwd; do
+		rm "$d/c/layer.tar"
+		ln -s "$target" "$d/c/layer.tar"
+		(cd "$d" && tar -cf ../legacy.tar manifest.json "$id.json" a b c)
+		run -125 rq load -q -i "$BATS_TEST_TMPDIR/legacy.tar"
+		[ "$output" = "rongqi load: layer c/layer.tar is missing from the archive" ]
+	done
+	jq -c '.[0].Layers[1] = "../../../../etc/passwd"' "$d/manifest.json" >"$d/m"
+	mv "$d/m" "$d/manifest.json"
+	(cd "$d" && tar -cf ../legacy.tar manifest.json "$id.json" a b c)
+	run -125 rq load -q -i "$BATS_TEST_TMPDIR/legacy.tar"
+	[ "$output" = "rongqi load: layer ../../../../etc/passwd is missing from the archive" ]
+	[ "$(store_state)" = "$before" ]
+}
+
+@test "an OCI layout directory whose blob or blobs/ is a symlink is refused, naming it" {
+	command -v skopeo >/dev/null || skip "skopeo is not installed"
+	local L=$BATS_TEST_TMPDIR/lay blob
+	skopeo copy -q "docker-archive:$BATS_FILE_TMPDIR/multi.tar" "oci:$L:t"
+	cp -a "$L" "$BATS_TEST_TMPDIR/good"
+	blob=$(skopeo inspect --raw "oci:$L:t" | jq -r '.layers[0].digest | sub("sha256:"; "")')
+	rm "$L/blobs/sha256/$blob"
+	ln -s "$BATS_TEST_TMPDIR/good/blobs/sha256/$blob" "$L/blobs/sha256/$blob"
+	run -125 rq load -q -i "$L"
+	[[ "$output" == *"blobs/sha256/$blob in the image layout"* ]]
+	rm -rf "$L"
+	mkdir "$L"
+	cp -a "$BATS_TEST_TMPDIR/good/index.json" "$BATS_TEST_TMPDIR/good/oci-layout" "$L/"
+	ln -s "$BATS_TEST_TMPDIR/good/blobs" "$L/blobs"
+	run -125 rq load -q -i "$L"
+	[[ "$output" == *"blobs/sha256/"*" in the image layout"* ]]
+	[ -z "$(rq images -q)" ]
+	run -0 rq load -q -i "$BATS_TEST_TMPDIR/good"
+}
+
 # ---------------------------------------------------------------------------------------------
 # Corrupt and incomplete archives
 
@@ -732,6 +788,9 @@ hardlink evil s/file"
 @test "--root must be absolute; RONGQI_ROOT is honoured" {
 	run -125 "$RONGQI" --root relative/dir images
 	[[ "$output" == *"not an absolute path"* ]]
+	RONGQI_ROOT=relative run -125 "$RONGQI" --runroot "$RUNROOT" images
+	[[ "$output" == *"'relative' is not an absolute path"* ]]
+	[ ! -e relative ]
 	mkarchive "$BATS_TEST_TMPDIR/a.tar" localhost/app:1 'file a 0644 a'
 	RONGQI_ROOT=$ROOT run -0 "$RONGQI" --runroot "$RUNROOT" load -q -i "$BATS_TEST_TMPDIR/a.tar"
 	[ -f "$ROOT/rongqi.db" ]
