@@ -550,6 +550,7 @@ hardlink evil s/file"
 		r="$2 --root $1/root --runroot $1/run"
 		$r load -q -i "$3/small.tar" >/dev/null || exit 98
 		$r load -q -i "$3/big.tar"; echo "rc=$?"
+		$r import - imp:1 <"$3/big.layer"; echo "import rc=$?"
 		$r images --format json | jq -r ".[].RepoTags[]"
 		echo "tmp: $(ls -A "$1/root/tmp" | wc -l)"
 		echo "layers: $(ls "$1/root/layers" | wc -l)"
@@ -559,8 +560,11 @@ hardlink evil s/file"
 	echo "$output"
 	[[ "$output" == *"No space left on device"* ]]
 	[[ "$output" == *"rc=125"* ]]
+	[[ "$output" == *"rongqi import: "*"No space left on device"* ]]
+	[[ "$output" == *"import rc=125"* ]]
 	[[ "$output" == *"localhost/small:1"* ]]
 	[[ "$output" != *"localhost/big:1"* ]]
+	[[ "$output" != *"imp:1"* ]]
 	[[ "$output" == *"tmp: 0"* ]]
 	# only the small image's layer: not the big image's first one, which did fit
 	[[ "$output" == *"layers: 1"* ]]
