@@ -71,8 +71,9 @@ mklayer() {
 }
 
 # mkarchive OUT REF SPEC...: a docker-archive (as docker save writes it) of one image whose
-# layers are made from the specs (REF "" for none; a spec "@FILE" is that tar file). CONFIG_EXTRA (jq object) is merged into
-# the config; DIFF_IDS overrides the config's diff ids. Sets ARCHIVE_ID to the image id.
+# layers are made from the specs (REF "" for none; a spec "@FILE" is that tar file).
+# CONFIG_EXTRA (a jq object) is merged into the config; DIFF_IDS replaces the config's diff ids.
+# Sets ARCHIVE_ID to the image id.
 mkarchive() {
 	local out=$1 ref=$2 d i=0 spec ids=() layers=()
 	shift 2
