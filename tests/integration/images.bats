@@ -829,3 +829,17 @@ file etc/base 0644 base'
 	[ -z "$(ls -A "$ROOT/blobs/sha256")" ]
 	[ -z "$(ls -A "$ROOT/tmp")" ]
 }
+
+@test "loads running at once wait for each other and all succeed" {
+	mkarchive "$BATS_TEST_TMPDIR/a.tar" localhost/a:1 'file a 0644 a'
+	mkarchive "$BATS_TEST_TMPDIR/b.tar" localhost/b:1 'file b 0644 b'
+	local pids=() p a
+	for a in "$BATS_TEST_TMPDIR/a.tar" "$BATS_TEST_TMPDIR/b.tar" "$BATS_FILE_TMPDIR/multi.tar"; do
+		(exec "$RONGQI" --root "$ROOT" --runroot "$RUNROOT" load -q -i "$a" >/dev/null 2>>"$BATS_TEST_TMPDIR/err") &
+		pids+=($!)
+	done
+	for p in "${pids[@]}"; do wait "$p" || { cat "$BATS_TEST_TMPDIR/err"; false; }; done
+	[ "$(rq images -q | wc -l)" -eq 3 ]
+	[ -z "$(ls -A "$ROOT/tmp")" ]
+	[ "$(ls "$ROOT/layers" | wc -l)" -eq 4 ]
+}
