@@ -16,10 +16,11 @@ build_pkgs=(gcc clang meson ninja-build pkg-config libjansson-dev libcap-dev lib
 # containerd (ctr, its runc v2 shim) are the runtime's real callers in clients.bats;
 # qemu-system-x86 boots the pure cgroup v1 and v2 test VMs (tests/vm/), whose initramfs cpio
 # packs and busybox-static fills; skopeo and umoci make and read images as peers of the image
-# store's round-trip tests; systemd (booted in a container), dbus (its system bus) and
-# libcap2-bin (capsh lists the capabilities it gets) for the --systemd-cgroup tests.
+# store's round-trip tests (attr's getfattr reads the xattrs they compare); systemd (booted in a
+# container), dbus (its system bus) and libcap2-bin (capsh lists the capabilities it gets) for
+# the --systemd-cgroup tests.
 test_pkgs=(bats util-linux procps iproute2 uidmap libclang-rt-14-dev clang-format man-db jq passwd strace runc
-	podman conmon containerd qemu-system-x86 cpio busybox-static skopeo umoci systemd dbus libcap2-bin)
+	podman conmon containerd qemu-system-x86 cpio busybox-static skopeo umoci attr systemd dbus libcap2-bin)
 # Benchmarks: hyperfine times the commands side by side; crun is a peer runtime; GNU time
 # measures peak RSS; debootstrap builds the Debian rootfs of the image-load benchmark.
 bench_pkgs=(hyperfine crun time debootstrap)

@@ -12,22 +12,15 @@ RT=${RONGQI_RUNTIME:-$(cd "$BATS_TEST_DIRNAME/../.." && pwd)/build/rongqi-runtim
 # podman's default rlimits are above what this machine allows (no CAP_SYS_RESOURCE).
 PODMAN_RUN_OPTS=(--network none --ulimit nofile=20000:20000 --ulimit nproc=4096:4096)
 
-# podman (4.3) and containerd (1.6) write a few host paths whatever their --root says: the
-# SHM lock of podman, netavark's run directory, containers/image's blob info cache, and (in
-# setup) containerd's shim socket directory. Those that were not there before are removed.
-PODMAN_HOST_PATHS=(/dev/shm/libpod_lock /run/containers/networks /run/containers
-	/var/lib/containers/cache/blob-info-cache-v1.boltdb /var/lib/containers/cache
-	/var/lib/containers)
+# podman (4.3) and containerd (1.6) write a few host paths whatever their --root says: podman's
+# are noted and removed by helpers.bash (podman_host_paths_note/remove), containerd's shim socket
+# directory in teardown.
 
 # A busybox image in a read-only store shared by the podman tests (podman import of a rootfs
 # tarball), and the same image as an OCI archive (podman save, for ctr import).
 setup_file() {
 	command -v podman >/dev/null && [ "$(id -u)" -eq 0 ] || return 0
-	local p i=0
-	for p in "${PODMAN_HOST_PATHS[@]}"; do
-		[ -e "$p" ] || touch "$BATS_FILE_TMPDIR/created-$i"
-		i=$((i + 1))
-	done
+	podman_host_paths_note
 	local r="$BATS_FILE_TMPDIR/rootfs"
 	mkdir -p "$r"/{bin,etc,proc,dev,sys,tmp}
 	cp /bin/busybox "$r/bin/busybox"
@@ -46,13 +39,7 @@ setup_file() {
 }
 
 teardown_file() {
-	local p i=0
-	for p in "${PODMAN_HOST_PATHS[@]}"; do
-		if [ -e "$BATS_FILE_TMPDIR/created-$i" ]; then
-			if [ -d "$p" ]; then rmdir "$p"; else rm -f "$p"; fi 2>/dev/null || true
-		fi
-		i=$((i + 1))
-	done
+	podman_host_paths_remove
 }
 
 setup() {

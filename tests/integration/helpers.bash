@@ -63,3 +63,29 @@ stop_targets() {
 	TARGET_MARKERS=
 	TARGET_WRAPPER_PIDS=
 }
+
+# podman (4.3) writes a few host paths whatever its --root says: the SHM lock of podman,
+# netavark's run directory, containers/image's blob info cache. A file using podman calls
+# podman_host_paths_note in setup_file and podman_host_paths_remove in teardown_file: the
+# paths that were not there before are removed.
+PODMAN_HOST_PATHS=(/dev/shm/libpod_lock /run/containers/networks /run/containers
+	/var/lib/containers/cache/blob-info-cache-v1.boltdb /var/lib/containers/cache
+	/var/lib/containers)
+
+podman_host_paths_note() {
+	local p i=0
+	for p in "${PODMAN_HOST_PATHS[@]}"; do
+		[ -e "$p" ] || touch "$BATS_FILE_TMPDIR/podman-created-$i"
+		i=$((i + 1))
+	done
+}
+
+podman_host_paths_remove() {
+	local p i=0
+	for p in "${PODMAN_HOST_PATHS[@]}"; do
+		if [ -e "$BATS_FILE_TMPDIR/podman-created-$i" ]; then
+			if [ -d "$p" ]; then rmdir "$p"; else rm -f "$p"; fi 2>/dev/null || true
+		fi
+		i=$((i + 1))
+	done
+}

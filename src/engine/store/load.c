@@ -298,7 +298,8 @@ static int source_read(source *src, const char *name, char **ret, size_t *ret_le
                 return r;
         struct archive_entry *e;
         int rc;
-        while ((rc = archive_read_next_header(a, &e)) >= ARCHIVE_WARN)
+        /* ARCHIVE_EOF is positive: stop there (libarchive refuses another call after it). */
+        while ((rc = archive_read_next_header(a, &e)) <= ARCHIVE_OK && rc >= ARCHIVE_WARN)
                 if (archive_entry_filetype(e) == AE_IFREG &&
                     streq(clean_name(archive_entry_pathname(e)), x->name))
                         return read_entry_data(a, archive_entry_size(e), SMALL_MAX, ret, ret_len,
@@ -477,16 +478,21 @@ static int load_layer(rq_store *s, source *src, const layer_plan *lp, const int 
                         total = (uint64_t)st.st_size;
                 in->fd = file_fd;
         } else {
+                /* docker save writes a repeated layer's ID/layer.tar as a symlink to the first. */
+                const entry *x = source_find(src, lp->blob_name);
+                if (!x)
+                        return rq_error_set_plain(reterr, ENOENT,
+                                                  "layer %s is missing from the archive",
+                                                  lp->blob_name);
                 r = tar_open(src, &a, reterr);
                 if (r < 0)
                         return r;
                 struct archive_entry *e;
                 int rc;
                 bool found = false;
-                while ((rc = archive_read_next_header(a, &e)) >= ARCHIVE_WARN)
+                while ((rc = archive_read_next_header(a, &e)) <= ARCHIVE_OK && rc >= ARCHIVE_WARN)
                         if (archive_entry_filetype(e) == AE_IFREG &&
-                            streq(clean_name(archive_entry_pathname(e)),
-                                  clean_name(lp->blob_name))) {
+                            streq(clean_name(archive_entry_pathname(e)), x->name)) {
                                 found = true;
                                 total = (uint64_t)archive_entry_size(e);
                                 break;
@@ -871,9 +877,13 @@ int rq_load(rq_store *s, int fd, int dirfd, const rq_load_opts *o, rq_error **re
                 r = make_seekable(s, fd, &src.fd, reterr);
                 if (r < 0)
                         return r;
+                struct stat st;
+                if (fstat(src.fd, &st) == 0 && st.st_size == 0)
+                        return rq_error_set_plain(reterr, EBADMSG,
+                                                  "the input is empty: expected an image archive");
                 r = tar_index(&src, reterr);
                 if (r < 0)
-                        return rq_error_wrap(reterr, "read the archive");
+                        return r;
                 if (src.n == 0)
                         return rq_error_set_plain(reterr, EBADMSG,
                                                   "the input is not an image archive: it holds no "
