@@ -9,6 +9,7 @@
 #include "basic/string-util.h"
 #include "engine/cli/cli.h"
 #include "engine/store/load.h"
+#include "lib/log.h"
 
 static void print_loaded(void *userdata, const char *id, char *const *names)
 {
@@ -73,6 +74,8 @@ int cmd_load(const rq_engine *e, int argc, char **argv)
                 }
         }
 
+        if (quiet)
+                rq_log_set_level(RQ_LOG_WARNING); /* -q: no notes either */
         _cleanup_(rq_store_closep) rq_store *s = NULL;
         if (rq_engine_open_store(e, RQ_STORE_WRITE, &s) < 0)
                 return 125;
