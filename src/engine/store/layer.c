@@ -1,8 +1,9 @@
 /* Unpack one layer blob. Two libarchive readers are stacked so the blob is read once: the outer
  * one reads in_fd (digesting and teeing the raw bytes) and only decompresses (format "raw"); the
- * inner one parses the tar it gets from the outer one (digesting those bytes: the diff id). Every
- * byte of both streams is digested, the tar's trailing blocks included, so the values match what
- * docker and podman compute. Entries are written by this file with *at() calls on directory fds
+ * inner one parses the tar it gets from the outer one (digesting those bytes: the diff id; not
+ * again when nothing was decompressed, then the two are the same bytes). Every byte of both
+ * streams is digested, the tar's trailing blocks included, so the values match what docker and
+ * podman compute. Entries are written by this file with *at() calls on directory fds
  * that layer-path.c resolved without following any symlink; archive_write_disk is not used (it
  * works on path strings). */
 #include <archive.h>
