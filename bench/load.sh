@@ -158,7 +158,8 @@ section=$(
 	echo "docker-archive\`d: one uncompressed layer, $(awk -v s="$size" 'BEGIN { printf "%.1f", s / 1e6 }') MB,"
 	echo "$entries tar entries. Each run loads it into a fresh store (removed by hyperfine"
 	echo "--prepare); page cache warm (one warm-up), not dropped. Medians of $((half * 2)) runs (two"
-	echo "rounds of opposite order, 2 cores shared with other work: ±10 % noise); MB/s = archive"
+	echo "rounds of opposite order; 2 cores shared with other work: single runs vary up to 2×, only"
+	echo "medians and ratios mean something); MB/s = archive"
 	echo "size / median; speed-up = that row's median / rongqi's (above 1: rongqi is faster);"
 	echo "peak RSS: GNU time's maximum resident set of one run."
 	echo
