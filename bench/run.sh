@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Side-by-side benchmarks of rongqi against its peers, written to bench/RESULTS.md: the namespace
-# tools against util-linux here, then bench/oci.sh (rongqi-runtime against crun and runc).
+# tools against util-linux here, bench/overlay.sh (overlay mount cost), then bench/oci.sh
+# (rongqi-runtime against crun and runc) and bench/load.sh (image load against podman).
 #   bench/run.sh [--runs N]
 # Needs root (namespaces other than user need CAP_SYS_ADMIN) and hyperfine. Builds rongqi first.
 # Not a test: nothing fails on a number. Medians are reported; the ratio is rongqi / peer
@@ -81,6 +82,9 @@ for f in "--fork" "--fork --uts" "--fork --ipc" "--fork --mount" "--fork --mount
 	echo "${breakdown[-1]}"
 done
 
+# Overlay mount + unmount per container (storage/overlay.c alone), its tables as they are.
+overlay=$(bench/overlay.sh --runs "$runs")
+
 {
 	echo "# Benchmark results"
 	echo
@@ -96,6 +100,14 @@ done
 	echo "<!-- oci.sh: begin -->"
 	echo "<!-- oci.sh: end -->"
 	echo
+	# bench/load.sh (run below) fills this section: image load against podman, image mount.
+	echo "<!-- load.sh: begin -->"
+	echo "<!-- load.sh: end -->"
+	echo
+	echo "## Overlay mount cost per container (bench/overlay.sh)"
+	echo
+	echo "$overlay"
+	echo
 	echo "## Where the time goes"
 	echo
 	echo "\`rongqi unshare FLAGS /bin/true\`, one namespace type at a time (median of $runs runs);"
@@ -109,3 +121,5 @@ done
 } >"$out"
 echo "wrote $out"
 bench/oci.sh --runs "$runs"
+# Loads take seconds each: load.sh keeps its own (small) number of runs.
+bench/load.sh

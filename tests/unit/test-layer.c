@@ -330,6 +330,39 @@ static void test_later_entry_replaces_earlier(void **state)
         assert_outside_untouched();
 }
 
+/* Names are created without a lookup first; a taken name is made room for, never written
+ * through: a symlink replaced by a file leaves what it points to alone. */
+static void test_later_entry_of_another_type_replaces_earlier(void **state)
+{
+        tarbuf t;
+        struct stat st;
+        char target[64];
+        tar_begin(&t, PLAIN, ARCHIVE_FORMAT_TAR_PAX_RESTRICTED);
+        tar_add(&t, "f", AE_IFREG, 0644, "one");
+        tar_add(&t, "f", AE_IFLNK, 0777, "../sentinel/keep");
+        tar_add(&t, "l", AE_IFLNK, 0777, "../sentinel/keep");
+        tar_add(&t, "l", AE_IFREG, 0600, "not through the link");
+        tar_add(&t, "d/x", AE_IFREG, 0644, "x");
+        tar_add(&t, "d", AE_IFIFO, 0600, NULL);
+        tar_add(&t, "p", AE_IFIFO, 0600, NULL);
+        tar_add(&t, "p", AE_IFDIR, 0755, NULL);
+        tar_add(&t, "p/y", AE_IFREG, 0644, "y");
+        tar_end(&t);
+        assert_int_equal(unpack_buf(&t, NULL, 0, 0, NULL, NULL), 0);
+        assert_int_equal(fstatat(dest_fd, "f", &st, AT_SYMLINK_NOFOLLOW), 0);
+        assert_true(S_ISLNK(st.st_mode));
+        ssize_t n = readlinkat(dest_fd, "f", target, sizeof(target) - 1);
+        assert_true(n > 0);
+        target[n] = 0;
+        assert_string_equal(target, "../sentinel/keep");
+        assert_file("l", "not through the link", 0600);
+        assert_int_equal(fstatat(dest_fd, "d", &st, AT_SYMLINK_NOFOLLOW), 0);
+        assert_true(S_ISFIFO(st.st_mode));
+        assert_file("p/y", "y", 0644);
+        free(t.data);
+        assert_outside_untouched();
+}
+
 /* Tar streams go down and back up the tree: each entry lands in its own directory. */
 static void test_entries_land_in_their_directory_after_a_deeper_one(void **state)
 {
@@ -653,6 +686,8 @@ int main(void)
                                                 teardown),
                 cmocka_unit_test_setup_teardown(test_long_names_pax_and_gnu, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_later_entry_replaces_earlier, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_later_entry_of_another_type_replaces_earlier,
+                                                setup, teardown),
                 cmocka_unit_test_setup_teardown(
                         test_entries_land_in_their_directory_after_a_deeper_one, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_hostile_layers_are_refused_naming_the_entry,

@@ -1,13 +1,15 @@
 /* Unpack one layer blob. Two libarchive readers are stacked so the blob is read once: the outer
  * one reads in_fd (digesting and teeing the raw bytes) and only decompresses (format "raw"); the
- * inner one parses the tar it gets from the outer one (digesting those bytes: the diff id). Every
- * byte of both streams is digested, the tar's trailing blocks included, so the values match what
- * docker and podman compute. Entries are written by this file with *at() calls on directory fds
+ * inner one parses the tar it gets from the outer one (digesting those bytes: the diff id; not
+ * again when nothing was decompressed, then the two are the same bytes). Every byte of both
+ * streams is digested, the tar's trailing blocks included, so the values match what docker and
+ * podman compute. Entries are written by this file with *at() calls on directory fds
  * that layer-path.c resolved without following any symlink; archive_write_disk is not used (it
  * works on path strings). */
 #include <archive.h>
 #include <archive_entry.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -35,6 +37,9 @@ typedef struct layer_stream {
         rq_sha256 *diff_hash;
         uint64_t blob_size;
         uint64_t diff_size;
+        /* Not compressed: the tar stream is the blob byte for byte, so the blob's digest is the
+         * diff id and the tar bytes are not digested a second time. */
+        bool tar_is_blob;
         struct archive *outer;
         char raw_buf[STREAM_BUF_SIZE];
         char tar_buf[STREAM_BUF_SIZE];
@@ -95,7 +100,8 @@ static la_ssize_t inner_read(struct archive *a, void *data, const void **buf)
                                   archive_error_string(s->outer));
                 return -1;
         }
-        rq_sha256_update(s->diff_hash, s->tar_buf, (size_t)n);
+        if (!s->tar_is_blob)
+                rq_sha256_update(s->diff_hash, s->tar_buf, (size_t)n);
         s->diff_size += (uint64_t)n;
         *buf = s->tar_buf;
         return n;
@@ -107,7 +113,8 @@ static int stream_drain(layer_stream *s, rq_error **reterr)
 {
         la_ssize_t n;
         while ((n = archive_read_data(s->outer, s->tar_buf, sizeof(s->tar_buf))) > 0) {
-                rq_sha256_update(s->diff_hash, s->tar_buf, (size_t)n);
+                if (!s->tar_is_blob)
+                        rq_sha256_update(s->diff_hash, s->tar_buf, (size_t)n);
                 s->diff_size += (uint64_t)n;
         }
         if (n < 0)
@@ -139,6 +146,19 @@ static rq_layer_compression compression_of(struct archive *a)
 static int entry_fail(layer_ctx *c, int err, const char *what, rq_error **reterr)
 {
         return rq_error_set(reterr, err, "layer entry %s: %s", c->entry, what);
+}
+
+static int make_room(layer_ctx *c, int dir_fd, const char *name, bool want_dir, rq_error **reterr);
+
+/* After a create call failed: 1 when the name was taken (EEXIST: create never follows or
+ * reuses what is there) and room was made for another try, 0 for any other failure (errno
+ * kept for the caller's message). Most names are new, so no lookup comes before the create. */
+static int room_after_eexist(layer_ctx *c, int dir_fd, const char *name, rq_error **reterr)
+{
+        if (errno != EEXIST)
+                return 0;
+        int r = make_room(c, dir_fd, name, false, reterr);
+        return r < 0 ? r : 1;
 }
 
 /* Make room for a new entry at dir_fd/name: 1 if a directory there is kept (want_dir), 0 if the
@@ -259,18 +279,24 @@ static int write_file(unpack *u, struct archive *a, struct archive_entry *e, int
                       const char *name, rq_error **reterr)
 {
         layer_ctx *c = &u->ctx;
-        int r = make_room(c, dir_fd, name, false, reterr);
-        if (r < 0)
-                return r;
-        _cleanup_close_ int fd =
-                openat(dir_fd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-        if (fd < 0)
-                return entry_fail(c, errno, "create", reterr);
+        const int flags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC;
+        _cleanup_close_ int fd = openat(dir_fd, name, flags, 0600);
+        int r;
+        if (fd < 0) {
+                r = room_after_eexist(c, dir_fd, name, reterr);
+                if (r < 0)
+                        return r;
+                if (r == 0 || (fd = openat(dir_fd, name, flags, 0600)) < 0)
+                        return entry_fail(c, errno, "create", reterr);
+        }
         const void *buf;
         size_t size;
         la_int64_t offset;
+        off_t end = 0; /* the new file's size so far */
         while ((r = archive_read_data_block(a, &buf, &size, &offset)) == ARCHIVE_OK ||
                r == ARCHIVE_WARN) {
+                if (size > 0 && offset + (off_t)size > end)
+                        end = offset + (off_t)size;
                 /* pwrite at the block's offset: the gaps of a sparse file stay holes. */
                 for (size_t done = 0; done < size;) {
                         ssize_t k = RETRY_EINTR(pwrite(fd, (const char *)buf + done, size - done,
@@ -283,7 +309,9 @@ static int write_file(unpack *u, struct archive *a, struct archive_entry *e, int
         if (r != ARCHIVE_EOF)
                 return rq_error_set(reterr, archive_errno(a) ?: EIO, "layer entry %s: read: %s",
                                     c->entry, archive_error_string(a));
-        if (archive_entry_size_is_set(e) && ftruncate(fd, archive_entry_size(e)) < 0)
+        /* Only a sparse file's trailing hole needs it. */
+        if (archive_entry_size_is_set(e) && archive_entry_size(e) != end &&
+            ftruncate(fd, archive_entry_size(e)) < 0)
                 return entry_fail(c, errno, "truncate", reterr);
         return apply_meta(u, e, fd, dir_fd, name, false, reterr);
 }
@@ -291,12 +319,18 @@ static int write_file(unpack *u, struct archive *a, struct archive_entry *e, int
 static int write_dir(unpack *u, struct archive_entry *e, const char *path, int dir_fd,
                      const char *name, rq_error **reterr)
 {
-        int r = make_room(&u->ctx, dir_fd, name, true, reterr);
-        if (r < 0)
-                return r;
         /* Owner-only until fixup_dirs(): the final mode may lack u+w. */
-        if (r == 0 && mkdirat(dir_fd, name, 0700) < 0)
-                return entry_fail(&u->ctx, errno, "create directory", reterr);
+        int r = 0;
+        if (mkdirat(dir_fd, name, 0700) < 0) {
+                if (errno != EEXIST)
+                        return entry_fail(&u->ctx, errno, "create directory", reterr);
+                /* A directory there is kept (with its contents); anything else replaced. */
+                r = make_room(&u->ctx, dir_fd, name, true, reterr);
+                if (r < 0)
+                        return r;
+                if (r == 0 && mkdirat(dir_fd, name, 0700) < 0)
+                        return entry_fail(&u->ctx, errno, "create directory", reterr);
+        }
         r = apply_meta(u, e, -EBADF, dir_fd, name, true, reterr);
         return r < 0 ? r : record_dir(u, e, path, reterr);
 }
@@ -350,6 +384,12 @@ static int write_hardlink(unpack *u, const char *target, int dir_fd, const char 
         return 0;
 }
 
+static int create_special(mode_t type, const char *target, int dir_fd, const char *name, dev_t dev)
+{
+        return type == AE_IFLNK ? symlinkat(target, dir_fd, name)
+                                : mknodat(dir_fd, name, type | 0600, dev);
+}
+
 static int write_special(unpack *u, struct archive_entry *e, int dir_fd, const char *name,
                          rq_error **reterr)
 {
@@ -363,16 +403,18 @@ static int write_special(unpack *u, struct archive_entry *e, int dir_fd, const c
                 }
                 dev = makedev(archive_entry_rdevmajor(e), archive_entry_rdevminor(e));
         }
-        int r = make_room(c, dir_fd, name, false, reterr);
-        if (r < 0)
-                return r;
-        if (type == AE_IFLNK) {
-                const char *target = archive_entry_symlink(e);
-                /* The target is data: it is never followed while unpacking. */
-                if (!target || symlinkat(target, dir_fd, name) < 0)
-                        return entry_fail(c, target ? errno : EINVAL, "create symlink", reterr);
-        } else if (mknodat(dir_fd, name, type | 0600, dev) < 0)
-                return entry_fail(c, errno, "create node", reterr);
+        const char *target = type == AE_IFLNK ? archive_entry_symlink(e) : NULL;
+        const char *what = type == AE_IFLNK ? "create symlink" : "create node";
+        if (type == AE_IFLNK && !target)
+                return entry_fail(c, EINVAL, what, reterr);
+        /* A symlink's target is data: it is never followed while unpacking. */
+        if (create_special(type, target, dir_fd, name, dev) < 0) {
+                int r = room_after_eexist(c, dir_fd, name, reterr);
+                if (r < 0)
+                        return r;
+                if (r == 0 || create_special(type, target, dir_fd, name, dev) < 0)
+                        return entry_fail(c, errno, what, reterr);
+        }
         return apply_meta(u, e, -EBADF, dir_fd, name, false, reterr);
 }
 
@@ -657,6 +699,9 @@ static int layer_unpack(int in_fd, rq_layer_read_fn read_fn, void *read_ud, int 
         if (r < 0)
                 return r;
         info.compression = compression_of(outer);
+        /* Only libarchive's pass-through filter: every byte read is a tar byte, unchanged. */
+        s->tar_is_blob = archive_filter_count(outer) == 1 &&
+                         archive_filter_code(outer, 0) == ARCHIVE_FILTER_NONE;
         _cleanup_(archive_freep) struct archive *inner = archive_read_new();
         if (!inner)
                 return rq_error_set(reterr, ENOMEM, "unpack layer");
@@ -676,7 +721,15 @@ static int layer_unpack(int in_fd, rq_layer_read_fn read_fn, void *read_ud, int 
                 return r;
 
         rq_sha256_final(s->blob_hash, info.digest);
-        rq_sha256_final(s->diff_hash, info.diff_id);
+        if (s->tar_is_blob && s->blob_size != s->diff_size)
+                return rq_error_set_plain(reterr, EIO,
+                                          "layer blob: %" PRIu64 " bytes read but %" PRIu64
+                                          " tar bytes from an uncompressed blob",
+                                          s->blob_size, s->diff_size);
+        if (s->tar_is_blob)
+                memcpy(info.diff_id, info.digest, sizeof(info.diff_id));
+        else
+                rq_sha256_final(s->diff_hash, info.diff_id);
         info.blob_size = s->blob_size;
         info.unpacked_size = s->diff_size;
         if (ret_info)
