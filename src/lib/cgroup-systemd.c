@@ -12,7 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <systemd/sd-bus.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -20,6 +19,7 @@
 #include "basic/string-util.h"
 #include "lib/cgroup-internal.h"
 #include "lib/log.h"
+#include "lib/sd-bus-dl.h"
 
 #define SD_DEST "org.freedesktop.systemd1"
 #define SD_PATH "/org/freedesktop/systemd1"
@@ -148,7 +148,8 @@ int cg_systemd_parse_path(const char *cgroups_path, const char *id, bool user_ma
 
 static void bus_closep(sd_bus **b)
 {
-        sd_bus_flush_close_unref(*b);
+        if (*b)
+                sd_bus_flush_close_unref(*b);
 }
 
 static const char *manager_name(bool user_manager)
@@ -161,7 +162,9 @@ static const char *manager_name(bool user_manager)
 static int bus_open(bool user_manager, sd_bus **ret, rq_error **reterr)
 {
         sd_bus *b = NULL;
-        int k;
+        int k = rq_sdbus_load(reterr);
+        if (k < 0)
+                return k;
         if (user_manager) {
                 if ((k = sd_bus_open_user(&b)) < 0) {
                         rq_error_set(reterr, k,
@@ -227,7 +230,7 @@ static int call_job(sd_bus *b, sd_bus_message *m, sd_bus_error *ret_error, char 
                     const char *what, rq_error **reterr)
 {
         job_wait w = { 0 };
-        _cleanup_(sd_bus_slot_unrefp) sd_bus_slot *slot = NULL;
+        _cleanup_(rq_bus_slot_unrefp) sd_bus_slot *slot = NULL;
         int k = sd_bus_match_signal(b, &slot, NULL, SD_PATH, SD_MANAGER, "JobRemoved",
                                     on_job_removed, &w);
         if (k < 0)
@@ -235,7 +238,7 @@ static int call_job(sd_bus *b, sd_bus_message *m, sd_bus_error *ret_error, char 
         /* The system bus sends the manager's signals only to subscribers; a direct connection
          * gets them anyway (and may refuse this). */
         (void)sd_bus_call_method(b, SD_DEST, SD_PATH, SD_MANAGER, "Subscribe", NULL, NULL, "");
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        _cleanup_(rq_bus_message_unrefp) sd_bus_message *reply = NULL;
         if ((k = sd_bus_call(b, m, SD_TIMEOUT_USEC, ret_error, &reply)) < 0)
                 return k; /* the caller names it */
         const char *job;
@@ -409,7 +412,7 @@ int cg_systemd_start(const rq_cgroup *cg, pid_t pid, rq_error **reterr)
                 return rq_error_set(reterr, ENOMEM, "unit description");
         bool v2 = cg->mode == RQ_CGROUP_V2;
         for (int attempt = 0;; attempt++) {
-                _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+                _cleanup_(rq_bus_message_unrefp) sd_bus_message *m = NULL;
                 sd_bus_error e = SD_BUS_ERROR_NULL;
                 char result[32] = "";
                 const rq_spec_resources *res = cg->linux_ ? cg->linux_->resources : NULL;
@@ -465,7 +468,7 @@ int rq_cgroup_systemd_stop(const char *unit, bool user_manager, rq_error **reter
         if (access("/run/systemd/system", F_OK) < 0)
                 return 0;
         _cleanup_(bus_closep) sd_bus *b = NULL;
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+        _cleanup_(rq_bus_message_unrefp) sd_bus_message *m = NULL;
         int k = open_call(user_manager, "StopUnit", unit, 's', "replace", &b, &m, reterr);
         if (k < 0)
                 return k;
@@ -487,7 +490,7 @@ int rq_cgroup_systemd_set(const char *unit, bool user_manager, rq_cgroup_mode mo
                           const rq_spec_resources *r, rq_error **reterr)
 {
         _cleanup_(bus_closep) sd_bus *b = NULL;
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+        _cleanup_(rq_bus_message_unrefp) sd_bus_message *m = NULL;
         /* runtime: true, as runc: nothing written below /etc */
         int runtime = 1;
         int k = open_call(user_manager, "SetUnitProperties", unit, 'b', &runtime, &b, &m, reterr);
