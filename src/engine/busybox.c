@@ -2,10 +2,9 @@
  * executable, running it (no shell) to learn its applets and version, and writing a
  * reproducible ustar with libarchive through a sink that hashes what it writes. busybox.h
  * describes the layout and why it is byte-for-byte reproducible. */
+#include "engine/archive-dl.h"
 #include "engine/busybox.h"
 
-#include <archive.h>
-#include <archive_entry.h>
 #include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -412,6 +411,9 @@ static void archive_entry_freep(struct archive_entry **e)
 int rq_busybox_layer_write(int out_fd, const char *busybox_path, rq_busybox_info *ret,
                            rq_error **reterr)
 {
+        int k = rq_archive_load(reterr);
+        if (k < 0)
+                return k;
         const char *path = busybox_path ?: RQ_BUSYBOX_DEFAULT_PATH;
         rq_busybox_info info = {};
 

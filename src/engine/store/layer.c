@@ -6,8 +6,6 @@
  * podman compute. Entries are written by this file with *at() calls on directory fds
  * that layer-path.c resolved without following any symlink; archive_write_disk is not used (it
  * works on path strings). */
-#include <archive.h>
-#include <archive_entry.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdlib.h>
@@ -17,6 +15,7 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include "engine/archive-dl.h"
 #include "basic/fd-util.h"
 #include "basic/macro.h"
 #include "basic/string-util.h"
@@ -670,6 +669,9 @@ static int layer_unpack(int in_fd, rq_layer_read_fn read_fn, void *read_ud, int 
                         const int *lower_dirfds, size_t n_lower, int blob_out_fd, unsigned flags,
                         rq_layer_info *ret_info, rq_error **reterr)
 {
+        int k = rq_archive_load(reterr);
+        if (k < 0)
+                return k;
         rq_layer_info info = { .compression = RQ_LAYER_COMPRESSION_NONE };
         _cleanup_(unpack_done) unpack u = {
                 .ctx = { .dest_fd = -EBADF,

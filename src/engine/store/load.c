@@ -6,8 +6,6 @@
  * A tar input is read in passes (headers only, with seeks, except for the entry wanted), so a
  * layer can be streamed straight from the archive without a copy; a pipe is first copied to an
  * anonymous file in the store's tmp/. */
-#include <archive.h>
-#include <archive_entry.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
@@ -19,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "engine/archive-dl.h"
 #include "basic/fd-util.h"
 #include "basic/string-util.h"
 #include "engine/host.h"
@@ -871,6 +870,9 @@ static int make_seekable(rq_store *s, int fd, int *ret_fd, rq_error **reterr)
 
 int rq_load(rq_store *s, int fd, int dirfd, const rq_load_opts *o, rq_error **reterr)
 {
+        int k = rq_archive_load(reterr);
+        if (k < 0)
+                return k;
         _cleanup_(source_done) source src = { .fd = -EBADF, .dirfd = dirfd };
         int r;
         if (fd >= 0) {

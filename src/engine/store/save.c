@@ -2,14 +2,13 @@
  * docker and podman write it) or an OCI archive (oci-layout, index.json, blobs/sha256/HEX). Blobs
  * are written byte for byte as they were loaded, so digests and the image id stay the same;
  * each blob is written once however many images share it. */
-#include <archive.h>
-#include <archive_entry.h>
 #include <errno.h>
 #include <jansson.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "engine/archive-dl.h"
 #include "basic/string-util.h"
 #include "engine/progress.h"
 #include "engine/store/save.h"
@@ -223,6 +222,9 @@ static int save_oci(writer *w, rq_db_image *imgs, size_t n, char ***names, rq_er
 int rq_save(rq_store *s, rq_db_image *imgs, size_t n, char ***names, rq_save_format format,
             int out_fd, const rq_save_opts *o, rq_error **reterr)
 {
+        int k = rq_archive_load(reterr);
+        if (k < 0)
+                return k;
         writer w = { .s = s, .o = o };
         w.a = archive_write_new();
         if (!w.a)
