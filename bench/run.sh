@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Side-by-side benchmarks of rongqi against its peers, written to bench/RESULTS.md: the namespace
-# tools against util-linux here, then bench/oci.sh (rongqi-runtime against crun and runc).
+# tools against util-linux here, then bench/oci.sh (rongqi-runtime against crun and runc) and
+# bench/cgroup.sh (the container cgroup's part of a run, here and in the cgroup v1 and v2 VMs).
 #   bench/run.sh [--runs N]
 # Needs root (namespaces other than user need CAP_SYS_ADMIN) and hyperfine. Builds rongqi first.
 # Not a test: nothing fails on a number. Medians are reported; the ratio is rongqi / peer
@@ -96,6 +97,10 @@ done
 	echo "<!-- oci.sh: begin -->"
 	echo "<!-- oci.sh: end -->"
 	echo
+	# bench/cgroup.sh fills this one: the container cgroup's cost.
+	echo "<!-- cgroup.sh: begin -->"
+	echo "<!-- cgroup.sh: end -->"
+	echo
 	echo "## Where the time goes"
 	echo
 	echo "\`rongqi unshare FLAGS /bin/true\`, one namespace type at a time (median of $runs runs);"
@@ -109,3 +114,4 @@ done
 } >"$out"
 echo "wrote $out"
 bench/oci.sh --runs "$runs"
+bench/cgroup.sh --runs "$runs"
