@@ -57,51 +57,38 @@ phases() {
 		printf "| %s | %s | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f |", where, w, c,
 			s + a + e - fs - fe, o, k, we, r, t - ft }'
 }
-# hf_median NAME FILE...: the median in ms of NAME's times pooled over hyperfine exports.
-hf_median() {
-	local name=$1
-	shift
-	jq -s "[.[].results[] | select(.command == \"$name\") | .times[]] | sort |
-		(if length % 2 == 1 then .[length / 2 | floor] else (.[length / 2 - 1] + .[length / 2]) / 2 end) * 1000" "$@"
-}
-
 # t FILE NAME: rq-cgbench time's median of NAME, in ms.
 t() { awk -v n="$2" '$1 == "time" && $2 == n { printf "%.3f", $3 / 1000 }' "$1"; }
 
-# hf ARGS...: hyperfine, its warnings kept out of sight unless it fails.
-hf() { hyperfine -N "$@" >/dev/null 2>"$tmp/hf.err" || { cat "$tmp/hf.err" >&2; return 1; }; }
-
 summary=()
 phase_rows=()
+load_before=$(cut -d' ' -f1 /proc/loadavg)
 
 # ---- this host ----
+# `run` of rongqi-runtime, and crun's with and without its cgroup in bench/oci.sh's wrapper (crun
+# 1.8 needs the hybrid cgroup2 mount gone) with the wrapper alone, all taking turns (rq-cgbench
+# time): neighbours' load then weighs on every command alike.
 mode=$("$CGB" ops -n 1 "$B/config.json" "/$CG/probe" | awk '$2 == "mode" { print $3 }')
 hier=$(grep -cE ' - cgroup2? ' /proc/self/mountinfo)
-hf --warmup 10 --runs "$runs" --export-json "$tmp/run.json" \
-	-n rongqi "$RT --root $tmp/root run -b $B bench"
-run_ms=$(hf_median rongqi "$tmp/run.json")
+cmds=("rongqi=$RT --root $tmp/root run -b $B bench")
+if command -v crun >/dev/null; then
+	printf '#!/bin/sh\numount /sys/fs/cgroup/unified 2>/dev/null\nexec "$@"\n' >"$tmp/wrap"
+	chmod +x "$tmp/wrap"
+	w="unshare -m --propagation private $tmp/wrap"
+	cmds+=("cgroupfs=$w crun --cgroup-manager=cgroupfs --root $tmp/crun run -b $B bench"
+		"disabled=$w crun --cgroup-manager=disabled --root $tmp/crun run -b $B bench"
+		"wrapper=$w /bin/true")
+fi
+"$CGB" time -n "$runs" "${cmds[@]}" >"$tmp/host.time"
 "$CGB" ops -n "$runs" "$B/config.json" "/$CG/ops" >"$tmp/host.ops"
 c=$(cost "$tmp/host.ops" cgroup.procs)
-summary+=("$(awk -v m="$mode" -v h="$hier" -v r="$run_ms" -v c="$c" 'BEGIN {
+summary+=("$(awk -v m="$mode" -v h="$hier" -v r="$(t "$tmp/host.time" rongqi)" -v c="$c" 'BEGIN {
 	printf "| this host (%s, %d hierarchies) | rongqi-runtime, cgroup.procs | %.2f ms | %.2f ms | %.0f %% |", m, h, r, c, 100 * c / r }')")
 echo "${summary[-1]}"
 phase_rows+=("$(phases "$tmp/host.ops" cgroup.procs "this host (ms)")")
-
-# crun with and without its cgroup, in bench/oci.sh's wrapper (crun 1.8 needs the hybrid cgroup2
-# mount gone), and the wrapper alone; two rounds of opposite order.
 if command -v crun >/dev/null; then
-	wrap() { echo "unshare -m --propagation private sh -c 'umount /sys/fs/cgroup/unified 2>/dev/null; exec $*'"; }
-	cmds=(-n cgroupfs "$(wrap crun --cgroup-manager=cgroupfs --root "$tmp/crun" run -b "$B" bench)"
-		-n disabled "$(wrap crun --cgroup-manager=disabled --root "$tmp/crun" run -b "$B" bench)"
-		-n wrapper "$(wrap /bin/true)")
-	half=$(((runs + 1) / 2))
-	hf --warmup 5 --runs "$half" --export-json "$tmp/crun1.json" "${cmds[@]}"
-	hf --warmup 5 --runs "$half" --export-json "$tmp/crun2.json" \
-		"${cmds[@]:6:3}" "${cmds[@]:3:3}" "${cmds[@]:0:3}"
-	with=$(hf_median cgroupfs "$tmp"/crun?.json)
-	without=$(hf_median disabled "$tmp"/crun?.json)
-	floor=$(hf_median wrapper "$tmp"/crun?.json)
-	summary+=("$(awk -v a="$with" -v b="$without" -v f="$floor" -v h=$((hier - 1)) \
+	summary+=("$(awk -v a="$(t "$tmp/host.time" cgroupfs)" -v b="$(t "$tmp/host.time" disabled)" \
+		-v f="$(t "$tmp/host.time" wrapper)" -v h=$((hier - 1)) \
 		-v v="$(crun --version | head -n1 | cut -d' ' -f3)" 'BEGIN {
 		printf "| this host (v1 in the wrapper, %d hierarchies) | crun %s, cgroupfs against disabled | %.2f ms | %.2f ms | %.0f %% |", h, v, a - f, a - b, 100 * (a - b) / (a - f) }')")
 	echo "${summary[-1]}"
@@ -148,9 +135,11 @@ section=$(
 	echo "kill, wait-for-empty and remove. The runtime cannot run without a cgroup, so that part is timed"
 	echo "through the library's own calls (\`build/bench/rq-cgbench ops\`: the calls \`run\` makes,"
 	echo "against a plain fork and exit; medians of $runs rounds here, 40 in the VM) and set against the"
-	echo "median \`run\` ($runs runs, hyperfine; 20 in the VM, timed inside it). crun runs with and"
-	echo "without its cgroup (\`--cgroup-manager=disabled\`) in bench/oci.sh's wrapper, net of it. The"
+	echo "median \`run\` ($runs runs, \`rq-cgbench time\`; 20 in the VM, timed inside it). crun runs"
+	echo "with and without its cgroup (\`--cgroup-manager=disabled\`) in bench/oci.sh's wrapper, net of"
+	echo "it; every command here takes turns with the others, run by run. The"
 	echo "VM (tests/vm/, one emulated CPU) is slow and noisy: compare within it, not with this host."
+	echo "Load average at the start and the end: $load_before, $(cut -d' ' -f1 /proc/loadavg) ($(nproc) cores)."
 	echo
 	echo "| where | runtime, how the init joins | run /bin/true | the cgroup's part | share |"
 	echo "|---|---|---|---|---|"
