@@ -12,12 +12,8 @@
 # markers; bench/run.sh calls this script). Needs root. Not a test: nothing fails on a number.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-runs=100
-[ "${1:-}" = "--runs" ] && runs=$2
-
-scripts/deps.sh
-[ -d build ] || meson setup build >/dev/null
-ninja -C build >/dev/null
+. bench/lib.sh
+bench_start 100 "$@"
 RT=$(pwd)/build/rongqi-runtime
 out=bench/RESULTS.md
 tmp=$(mktemp -d)
@@ -139,13 +135,5 @@ section=$(
 	echo "median; the \"net\" rows subtract it."
 	echo "<!-- oci.sh: end -->"
 )
-# Replace our section in RESULTS.md, or append it.
-if [ -f "$out" ] && grep -q '^<!-- oci.sh: begin -->' "$out"; then
-	awk -v s="$section" '/^<!-- oci.sh: begin -->/ { print s; skip = 1; next }
-		/^<!-- oci.sh: end -->/ { skip = 0; next } !skip' "$out" >"$tmp/results"
-	cat "$tmp/results" >"$out"
-else
-	{ [ -f "$out" ] && cat "$out" && echo; echo "$section"; } >"$tmp/results"
-	cat "$tmp/results" >"$out"
-fi
+write_section oci.sh "$section" "$out"
 echo "wrote the oci.sh section of $out"

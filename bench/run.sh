@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Side-by-side benchmarks of rongqi against its peers, written to bench/RESULTS.md: the namespace
 # tools against util-linux here, bench/overlay.sh (overlay mount cost), then bench/oci.sh
-# (rongqi-runtime against crun and runc) and bench/load.sh (image load against podman).
+# (rongqi-runtime against crun and runc), bench/cgroup.sh (the container cgroup's part of a run,
+# here and in the cgroup v1 and v2 VMs) and bench/load.sh (image load against podman).
 #   bench/run.sh [--runs N]
 # Needs root (namespaces other than user need CAP_SYS_ADMIN) and hyperfine. Builds rongqi first.
 # Not a test: nothing fails on a number. Medians are reported; the ratio is rongqi / peer
@@ -100,6 +101,10 @@ overlay=$(bench/overlay.sh --runs "$runs")
 	echo "<!-- oci.sh: begin -->"
 	echo "<!-- oci.sh: end -->"
 	echo
+	# bench/cgroup.sh fills this one: the container cgroup's cost.
+	echo "<!-- cgroup.sh: begin -->"
+	echo "<!-- cgroup.sh: end -->"
+	echo
 	# bench/load.sh (run below) fills this section: image load against podman, image mount.
 	echo "<!-- load.sh: begin -->"
 	echo "<!-- load.sh: end -->"
@@ -121,5 +126,6 @@ overlay=$(bench/overlay.sh --runs "$runs")
 } >"$out"
 echo "wrote $out"
 bench/oci.sh --runs "$runs"
+bench/cgroup.sh --runs "$runs"
 # Loads take seconds each: load.sh keeps its own (small) number of runs.
 bench/load.sh

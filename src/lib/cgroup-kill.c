@@ -129,6 +129,11 @@ int rq_cgroup_kill(const char *path, int sig, rq_error **reterr)
         if (!dir)
                 return rq_error_set_plain(reterr, ENOENT, "the container's cgroup %s: not found",
                                           path);
+        /* No process left (delete after the init and its PID namespace are gone): nothing can
+         * fork, so no freeze. It is worth the extra read: freezing and thawing flip the kernel's
+         * freezer_active static key, milliseconds of code patching on every CPU. */
+        if ((k = walk_tree(dir, procs_signal, 0)) <= 0)
+                return k < 0 ? rq_error_set(reterr, k, "read the processes of %s", dir) : 0;
         /* Frozen, a process cannot fork between our reading cgroup.procs and the signal; a
          * frozen process takes the signal once thawed (SIGKILL too). A container paused before
          * stays paused, unless it is being killed. */

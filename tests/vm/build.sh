@@ -12,6 +12,8 @@
 #   RQ_VM_BUILD       the meson build directory holding the binaries (default build)
 #   RQ_VM_KERNEL_PKG  a kernel package to use instead of linux-image-cloud-amd64's
 #   RQ_VM_MODULES     modules to load at boot, in order (default "overlay veth")
+#   RQ_VM_EXTRA       more programs for /usr/local/bin, with their libraries (bench/cgroup.sh
+#                     adds its helper)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 cache=${RQ_VM_CACHE:-build/vm-cache}
@@ -114,6 +116,10 @@ for a in $(/bin/busybox --list-full); do
 done
 copy_bin "$bdir/rongqi" /usr/local/bin/rongqi
 copy_bin "$bdir/rongqi-runtime" /usr/local/bin/rongqi-runtime
+for x in ${RQ_VM_EXTRA:-}; do
+	[ -x "$x" ] || die "RQ_VM_EXTRA: $x is not an executable"
+	copy_bin "$x" "/usr/local/bin/${x##*/}"
+done
 copy_bin "$(command -v jq)" /usr/bin/jq
 # The overlay test helper (tests/vm/t/overlay.sh), when built.
 if [ -x "$bdir/tests/helpers/rq-overlay" ]; then
