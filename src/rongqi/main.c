@@ -29,6 +29,7 @@ static const struct {
         { "images", "rongqi images", cmd_images, "list images" },
         { "load", "rongqi load", cmd_load, "load images from a docker or OCI archive" },
         { "import", "rongqi import", cmd_import, "make an image from a root filesystem tarball" },
+        { "export", "rongqi export", cmd_export, NULL },
         { "save", "rongqi save", cmd_save, "write images to a docker or OCI archive" },
         { "tag", "rongqi tag", cmd_tag, "give an image more names" },
         { "rmi", "rongqi rmi", cmd_rmi, "remove images" },

@@ -843,3 +843,9 @@ file etc/base 0644 base'
 	[ -z "$(ls -A "$ROOT/tmp")" ]
 	[ "$(ls "$ROOT/layers" | wc -l)" -eq 4 ]
 }
+
+@test "export before containers exist names the container and points at image mount and save" {
+	run -125 rq export web
+	[[ "$output" == *"web: no such container"* ]]
+	[[ "$output" == *"rongqi image mount IMAGE"* ]]
+}

@@ -36,6 +36,7 @@ void rq_format_ago(int64_t when, char *buf, size_t size);
 int cmd_load(const rq_engine *e, int argc, char **argv);
 int cmd_save(const rq_engine *e, int argc, char **argv);
 int cmd_import(const rq_engine *e, int argc, char **argv);
+int cmd_export(const rq_engine *e, int argc, char **argv);
 int cmd_images(const rq_engine *e, int argc, char **argv);
 int cmd_tag(const rq_engine *e, int argc, char **argv);
 int cmd_rmi(const rq_engine *e, int argc, char **argv);

@@ -123,3 +123,22 @@ int cmd_save(const rq_engine *e, int argc, char **argv)
         rq_db_images_free(imgs, n);
         return ret;
 }
+
+int cmd_export(const rq_engine *e, int argc, char **argv)
+{
+        if (argc >= 2 && (streq(argv[1], "-h") || streq(argv[1], "--help"))) {
+                printf("Usage: rongqi export [-o FILE] CONTAINER\n\n"
+                       "Write a container's file system as a tarball.\n");
+                return 0;
+        }
+        /* Containers (rongqi run) are the next part of the engine; until they exist there is
+         * nothing to export, and saying so beats an unknown-command error. */
+        rq_error *err = NULL;
+        rq_error_set_plain(&err, ENOENT,
+                           "%s: no such container: this rongqi has no containers yet (they come "
+                           "with 'rongqi run')",
+                           argc >= 2 ? argv[argc - 1] : "(none given)");
+        rq_error_hint(&err, "for an image's files use 'rongqi image mount IMAGE' or 'rongqi "
+                            "save IMAGE'");
+        return rq_engine_fail(err);
+}
