@@ -873,6 +873,9 @@ int rq_load(rq_store *s, int fd, int dirfd, const rq_load_opts *o, rq_error **re
         int k = rq_archive_load(reterr);
         if (k < 0)
                 return k;
+        k = rq_store_check_unpack(s, reterr);
+        if (k < 0)
+                return k;
         _cleanup_(source_done) source src = { .fd = -EBADF, .dirfd = dirfd };
         int r;
         if (fd >= 0) {

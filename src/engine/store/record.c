@@ -93,6 +93,9 @@ int rq_store_record_image(rq_store *s, const char *config, size_t config_len, co
 int rq_store_add_layer_image(rq_store *s, int fd, rq_config_maker make_config, void *userdata,
                              char *const *names, char *ret_id, rq_error **reterr)
 {
+        int k = rq_store_check_unpack(s, reterr);
+        if (k < 0)
+                return k;
         char tmp_name[32];
         _cleanup_close_ int tmp_fd = -EBADF, diff_fd = -EBADF, blob_fd = -EBADF;
         int r = rq_store_tmpdir(s, tmp_name, &tmp_fd, reterr);

@@ -585,3 +585,14 @@ int rq_store_gc(rq_store *s, int64_t *freed, rq_error **reterr)
         close(m);
         return 0;
 }
+
+int rq_store_check_unpack(const rq_store *s, rq_error **reterr)
+{
+        if (!s->rootless)
+                return 0;
+        rq_error_set_plain(reterr, EPERM,
+                           "unpacking image layers as an unprivileged user is not supported yet: "
+                           "layer files keep their owners, which needs a user namespace that "
+                           "maps them (rootless storage comes with rootless containers)");
+        return rq_error_hint(reterr, "run it as root");
+}

@@ -78,6 +78,9 @@ static inline void rq_store_mark_clean(rq_store *s)
         s->dirty = false;
 }
 
+/* -EPERM with the reason and the fix when this process cannot unpack layers (not root). */
+int rq_store_check_unpack(const rq_store *s, rq_error **reterr);
+
 /* Remove an image's row and names, then every blob and layer no image uses any more. */
 int rq_store_image_remove(rq_store *s, const char *id, rq_error **reterr);
 /* Remove what no row references: tmp/ contents, unused layers and blobs. Needs RQ_STORE_WRITE.
