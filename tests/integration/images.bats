@@ -138,6 +138,7 @@ setup() {
 	ROOT=$BATS_TEST_TMPDIR/root
 	RUNROOT=$BATS_TEST_TMPDIR/run
 	KILL_PIDS=
+	USER_HOME=
 }
 
 teardown() {
@@ -149,6 +150,7 @@ teardown() {
 	"$RONGQI" --root "$ROOT" --runroot "$RUNROOT" image unmount -a >/dev/null 2>&1 || true
 	awk -v d="$BATS_TEST_TMPDIR/" 'index($5, d) == 1 { print $5 }' /proc/self/mountinfo |
 		sort -r | while read -r p; do umount -l "$p" 2>/dev/null || true; done
+	if [ -n "$USER_HOME" ]; then rm -rf "$USER_HOME"; fi
 }
 
 require_podman() {
@@ -848,4 +850,23 @@ file etc/base 0644 base'
 	run -125 rq export web
 	[[ "$output" == *"web: no such container"* ]]
 	[[ "$output" == *"rongqi image mount IMAGE"* ]]
+}
+
+@test "an unprivileged user's store is in XDG_DATA_HOME, and loading says rootless unpacking is not there yet" {
+	require_test_user
+	[ -x "$RQ_BIN_DIR/rongqi" ] || skip "no rongqi in \$RQ_BIN_DIR"
+	# a directory the test user can reach (bats' own are root's, mode 0700)
+	USER_HOME=$(mktemp -d /tmp/rq-images-user-XXXXXX)
+	local home=$USER_HOME
+	chmod 755 "$home"
+	chown "$RQ_TEST_UID:$RQ_TEST_GID" "$home"
+	cp "$BATS_FILE_TMPDIR/multi.tar" "$home/a.tar"
+	chmod 644 "$home/a.tar"
+	run -0 as_user env XDG_DATA_HOME="$home/data" "$RQ_BIN_DIR/rongqi" info --format '{{.store.root}}'
+	[ "$output" = "$home/data/rongqi" ]
+	run -125 as_user env XDG_DATA_HOME="$home/data" "$RQ_BIN_DIR/rongqi" load -i "$home/a.tar"
+	[[ "$output" == *"unpacking image layers as an unprivileged user is not supported yet"* ]]
+	[[ "$output" == *"hint: run it as root"* ]]
+	[ -z "$(ls -A "$home/data/rongqi/tmp")" ]
+	[ -z "$(ls -A "$home/data/rongqi/layers")" ]
 }
