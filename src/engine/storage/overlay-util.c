@@ -69,7 +69,8 @@ void rq_overlay_link_name(const char *rel, unsigned attempt, char out[RQ_OVERLAY
         _cleanup_free_ char *in = attempt ? strprintf("%s\n%u", rel, attempt) : NULL;
         const char *s = in ? in : rel;
 
-        /* Allocation failure only: the name of attempt 0 still is a valid candidate. */
+        /* Allocation failure, or libcrypto missing (it is dlopen()ed): every layer then gets the
+         * same candidate, and the caller's collision handling reports that no name is free. */
         if (rq_sha256_buf(s, strlen(s), digest) < 0)
                 memset(digest, '0', sizeof(digest) - 1);
         /* 5 bits per character from the first 32 bits of the digest, most significant first. */
