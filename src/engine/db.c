@@ -2,6 +2,7 @@
  * (`images`) never wait for a writer; foreign keys on so names and layer references cannot point
  * at a removed image. synchronous=FULL: a committed image must survive a power cut, and commits
  * are rare (one per load), so their cost does not matter. */
+#include <dlfcn.h>
 #include <errno.h>
 #include <sqlite3.h>
 #include <stdlib.h>
@@ -13,6 +14,68 @@
 struct rq_db {
         sqlite3 *db;
 };
+
+/* libsqlite3 is dlopen()ed by rq_db_open: linked, it cost every rongqi command ~1 ms of loading,
+ * the namespace tools included, which never open the database. */
+#define SQLITE_SYMBOLS(X)                                                                          \
+        X(sqlite3_bind_int64)                                                                      \
+        X(sqlite3_bind_text)                                                                       \
+        X(sqlite3_busy_timeout)                                                                    \
+        X(sqlite3_changes)                                                                         \
+        X(sqlite3_close_v2)                                                                        \
+        X(sqlite3_column_int64)                                                                    \
+        X(sqlite3_column_text)                                                                     \
+        X(sqlite3_errmsg)                                                                          \
+        X(sqlite3_errstr)                                                                          \
+        X(sqlite3_exec)                                                                            \
+        X(sqlite3_extended_errcode)                                                                \
+        X(sqlite3_finalize)                                                                        \
+        X(sqlite3_open_v2)                                                                         \
+        X(sqlite3_prepare_v2)                                                                      \
+        X(sqlite3_step)
+
+static struct {
+#define SQLITE_FIELD(name) __typeof__(name) *name;
+        SQLITE_SYMBOLS(SQLITE_FIELD)
+#undef SQLITE_FIELD
+} sqlite_fn;
+
+static int sqlite_load(rq_error **reterr)
+{
+        static void *handle;
+        if (handle)
+                return 0;
+        void *h = dlopen("libsqlite3.so.0", RTLD_NOW | RTLD_LOCAL);
+        if (!h) {
+                rq_error_set_plain(reterr, ENOENT, "cannot load libsqlite3.so.0: %s", dlerror());
+                return rq_error_hint(reterr, "install the package libsqlite3-0");
+        }
+#define SQLITE_RESOLVE(name)                                                                       \
+        if (!(sqlite_fn.name = (__typeof__(name) *)dlsym(h, #name))) {                             \
+                dlclose(h);                                                                        \
+                return rq_error_set_plain(reterr, ENOSYS, "libsqlite3.so.0 has no " #name);        \
+        }
+        SQLITE_SYMBOLS(SQLITE_RESOLVE)
+#undef SQLITE_RESOLVE
+        handle = h;
+        return 0;
+}
+
+#define sqlite3_bind_int64 sqlite_fn.sqlite3_bind_int64
+#define sqlite3_bind_text sqlite_fn.sqlite3_bind_text
+#define sqlite3_busy_timeout sqlite_fn.sqlite3_busy_timeout
+#define sqlite3_changes sqlite_fn.sqlite3_changes
+#define sqlite3_close_v2 sqlite_fn.sqlite3_close_v2
+#define sqlite3_column_int64 sqlite_fn.sqlite3_column_int64
+#define sqlite3_column_text sqlite_fn.sqlite3_column_text
+#define sqlite3_errmsg sqlite_fn.sqlite3_errmsg
+#define sqlite3_errstr sqlite_fn.sqlite3_errstr
+#define sqlite3_exec sqlite_fn.sqlite3_exec
+#define sqlite3_extended_errcode sqlite_fn.sqlite3_extended_errcode
+#define sqlite3_finalize sqlite_fn.sqlite3_finalize
+#define sqlite3_open_v2 sqlite_fn.sqlite3_open_v2
+#define sqlite3_prepare_v2 sqlite_fn.sqlite3_prepare_v2
+#define sqlite3_step sqlite_fn.sqlite3_step
 
 static const char schema[] =
         "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
@@ -126,6 +189,9 @@ static int exists_texts(rq_db *db, const char *sql, rq_error **reterr, size_t n,
 
 int rq_db_open(const char *path, rq_db **ret, rq_error **reterr)
 {
+        int k = sqlite_load(reterr);
+        if (k < 0)
+                return k;
         rq_db *db = calloc(1, sizeof(*db));
         if (!db)
                 return rq_error_set(reterr, ENOMEM, "open image database");

@@ -115,9 +115,9 @@ for a in $(/bin/busybox --list-full); do
 	[ "$a" = bin/busybox ] || [ -e "$r/$a" ] || ln -s /bin/busybox "$r/$a"
 done
 copy_bin "$bdir/rongqi" /usr/local/bin/rongqi
-# Libraries rongqi dlopen()s (src/engine/archive-dl.c, digest.c; the runtime's libsystemd is not
+# Libraries rongqi dlopen()s (src/engine/archive-dl.c, digest.c, db.c; the runtime's libsystemd is not
 # needed in the VM), with what they link: ldd does not list them.
-for lib in libarchive.so.13 libcrypto.so.3; do
+for lib in libarchive.so.13 libcrypto.so.3 libsqlite3.so.0; do
 	path=$(ldconfig -p | awk -v l="$lib" '$1 == l && /x86-64/ && !p { p = $NF } END { print p }')
 	[ -n "$path" ] || die "$lib is not installed (scripts/deps.sh installs it)"
 	mkdir -p "$r$(dirname "$path")"
