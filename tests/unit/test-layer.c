@@ -330,6 +330,25 @@ static void test_later_entry_replaces_earlier(void **state)
         assert_outside_untouched();
 }
 
+/* A hard link entry's mode and times go to the shared inode, as docker and podman apply them. */
+static void test_hard_link_header_metadata_reaches_the_inode(void **state)
+{
+        tarbuf t;
+        struct stat a, b;
+        tar_begin(&t, PLAIN, ARCHIVE_FORMAT_TAR_PAX_RESTRICTED);
+        tar_add(&t, "tool", AE_IFREG, 0644, "bin");
+        tar_add(&t, "tool2", 0, 0755, "tool");
+        tar_end(&t);
+        assert_int_equal(unpack_buf(&t, NULL, 0, 0, NULL, NULL), 0);
+        assert_file("tool", "bin", 0755);
+        assert_int_equal(fstatat(dest_fd, "tool", &a, AT_SYMLINK_NOFOLLOW), 0);
+        assert_int_equal(fstatat(dest_fd, "tool2", &b, AT_SYMLINK_NOFOLLOW), 0);
+        assert_int_equal(a.st_ino, b.st_ino);
+        assert_int_equal(a.st_nlink, 2);
+        free(t.data);
+        assert_outside_untouched();
+}
+
 /* Names are created without a lookup first; a taken name is made room for, never written
  * through: a symlink replaced by a file leaves what it points to alone. */
 static void test_later_entry_of_another_type_replaces_earlier(void **state)
@@ -686,6 +705,8 @@ int main(void)
                                                 teardown),
                 cmocka_unit_test_setup_teardown(test_long_names_pax_and_gnu, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_later_entry_replaces_earlier, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_hard_link_header_metadata_reaches_the_inode,
+                                                setup, teardown),
                 cmocka_unit_test_setup_teardown(test_later_entry_of_another_type_replaces_earlier,
                                                 setup, teardown),
                 cmocka_unit_test_setup_teardown(

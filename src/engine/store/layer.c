@@ -334,8 +334,8 @@ static int write_dir(unpack *u, struct archive_entry *e, const char *path, int d
         return r < 0 ? r : record_dir(u, e, path, reterr);
 }
 
-static int write_hardlink(unpack *u, const char *target, int dir_fd, const char *name,
-                          rq_error **reterr)
+static int write_hardlink(unpack *u, struct archive_entry *e, const char *target, int dir_fd,
+                          const char *name, rq_error **reterr)
 {
         layer_ctx *c = &u->ctx;
         _cleanup_free_ char *t = NULL;
@@ -371,15 +371,24 @@ static int write_hardlink(unpack *u, const char *target, int dir_fd, const char 
                                         c->entry);
 
         struct stat old;
-        if (fstatat(dir_fd, name, &old, AT_SYMLINK_NOFOLLOW) == 0 && old.st_dev == st.st_dev &&
-            old.st_ino == st.st_ino)
-                return 0;
-        r = make_room(c, dir_fd, name, false, reterr);
-        if (r < 0)
-                return r;
-        /* flags 0: a link to a symlink links the symlink itself, never what it points to. */
-        if (linkat(tdir, tbase, dir_fd, name, 0) < 0)
-                return entry_fail(c, errno, "hard link", reterr);
+        bool linked = fstatat(dir_fd, name, &old, AT_SYMLINK_NOFOLLOW) == 0 &&
+                      old.st_dev == st.st_dev && old.st_ino == st.st_ino;
+        if (!linked) {
+                r = make_room(c, dir_fd, name, false, reterr);
+                if (r < 0)
+                        return r;
+                /* flags 0: a link to a symlink links the symlink itself, never what it points
+                 * to. */
+                if (linkat(tdir, tbase, dir_fd, name, 0) < 0)
+                        return entry_fail(c, errno, "hard link", reterr);
+        }
+        /* The header's owner, mode and times go to the shared inode, as docker and podman
+         * apply them (their trees then match ours); a link to a symlink keeps the symlink's. */
+        if (!S_ISLNK(st.st_mode)) {
+                r = apply_meta(u, e, -EBADF, dir_fd, name, false, reterr);
+                if (r < 0)
+                        return r;
+        }
         return 0;
 }
 
@@ -504,7 +513,7 @@ static int write_entry(unpack *u, struct archive *a, struct archive_entry *e, co
         if (r < 0)
                 return r;
         if (hardlink)
-                return write_hardlink(u, hardlink, dir_fd, base, reterr);
+                return write_hardlink(u, e, hardlink, dir_fd, base, reterr);
         switch (type) {
         case AE_IFREG:
                 return write_file(u, a, e, dir_fd, base, reterr);
