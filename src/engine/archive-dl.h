@@ -11,6 +11,7 @@
 #include <archive.h>
 #include <archive_entry.h>
 
+#include "lib/dl.h"
 #include "lib/error.h"
 
 #define RQ_ARCHIVE_SYMBOLS(X)                                                                      \
@@ -83,9 +84,7 @@
         X(archive_zlib_version)
 
 typedef struct rq_archive_api {
-#define RQ_ARCHIVE_FIELD(name) __typeof__(name) *name;
-        RQ_ARCHIVE_SYMBOLS(RQ_ARCHIVE_FIELD)
-#undef RQ_ARCHIVE_FIELD
+        RQ_ARCHIVE_SYMBOLS(RQ_DL_FIELD)
 } rq_archive_api;
 
 extern rq_archive_api rq_archive_fn;

@@ -2,7 +2,6 @@
  * (`images`) never wait for a writer; foreign keys on so names and layer references cannot point
  * at a removed image. synchronous=FULL: a committed image must survive a power cut, and commits
  * are rare (one per load), so their cost does not matter. */
-#include <dlfcn.h>
 #include <errno.h>
 #include <sqlite3.h>
 #include <stdlib.h>
@@ -10,6 +9,7 @@
 #include <time.h>
 
 #include "engine/db.h"
+#include "lib/dl.h"
 
 struct rq_db {
         sqlite3 *db;
@@ -35,30 +35,16 @@ struct rq_db {
         X(sqlite3_step)
 
 static struct {
-#define SQLITE_FIELD(name) __typeof__(name) *name;
-        SQLITE_SYMBOLS(SQLITE_FIELD)
-#undef SQLITE_FIELD
+        SQLITE_SYMBOLS(RQ_DL_FIELD)
 } sqlite_fn;
+
+static const char *const sqlite_symbols[] = { SQLITE_SYMBOLS(RQ_DL_NAME) };
 
 static int sqlite_load(rq_error **reterr)
 {
-        static void *handle;
-        if (handle)
-                return 0;
-        void *h = dlopen("libsqlite3.so.0", RTLD_NOW | RTLD_LOCAL);
-        if (!h) {
-                rq_error_set_plain(reterr, ENOENT, "cannot load libsqlite3.so.0: %s", dlerror());
-                return rq_error_hint(reterr, "install the package libsqlite3-0");
-        }
-#define SQLITE_RESOLVE(name)                                                                       \
-        if (!(sqlite_fn.name = (__typeof__(name) *)dlsym(h, #name))) {                             \
-                dlclose(h);                                                                        \
-                return rq_error_set_plain(reterr, ENOSYS, "libsqlite3.so.0 has no " #name);        \
-        }
-        SQLITE_SYMBOLS(SQLITE_RESOLVE)
-#undef SQLITE_RESOLVE
-        handle = h;
-        return 0;
+        static rq_dl_library lib = { "libsqlite3.so.0",          "libsqlite3-0", sqlite_symbols,
+                                     ELEMENTSOF(sqlite_symbols), &sqlite_fn,     NULL };
+        return rq_dl_load(&lib, reterr);
 }
 
 #define sqlite3_bind_int64 sqlite_fn.sqlite3_bind_int64

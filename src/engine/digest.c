@@ -2,13 +2,13 @@
  * here, four times nettle's), and digest string validation. libcrypto is dlopen()ed on the
  * first digest: linked, it would cost every rongqi command ~3 ms of loading, the namespace
  * tools included. */
-#include <dlfcn.h>
 #include <errno.h>
 #include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "engine/digest.h"
+#include "lib/dl.h"
 
 struct rq_sha256 {
         EVP_MD_CTX *ctx;
@@ -23,24 +23,16 @@ struct rq_sha256 {
         X(EVP_sha256)
 
 static struct {
-#define CRYPTO_FIELD(name) __typeof__(name) *name;
-        CRYPTO_SYMBOLS(CRYPTO_FIELD)
-#undef CRYPTO_FIELD
+        CRYPTO_SYMBOLS(RQ_DL_FIELD)
 } crypto;
+
+static const char *const crypto_symbols[] = { CRYPTO_SYMBOLS(RQ_DL_NAME) };
 
 static int crypto_load(void)
 {
-        static int loaded; /* 1 ok, -errno failed */
-        if (loaded)
-                return loaded < 0 ? loaded : 0;
-        void *h = dlopen("libcrypto.so.3", RTLD_NOW | RTLD_LOCAL);
-        loaded = h ? 1 : -ELIBACC;
-#define CRYPTO_RESOLVE(name)                                                                       \
-        if (h && !(crypto.name = (__typeof__(name) *)dlsym(h, #name)))                             \
-                loaded = -ELIBACC;
-        CRYPTO_SYMBOLS(CRYPTO_RESOLVE)
-#undef CRYPTO_RESOLVE
-        return loaded < 0 ? loaded : 0;
+        static rq_dl_library lib = { "libcrypto.so.3",           "libssl3", crypto_symbols,
+                                     ELEMENTSOF(crypto_symbols), &crypto,   NULL };
+        return rq_dl_load(&lib, NULL);
 }
 
 bool rq_digest_hex_valid(const char *s)

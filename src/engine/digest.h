@@ -23,7 +23,7 @@ static inline const char *rq_digest_hex(const char *digest)
         return digest + 7;
 }
 
-/* -ELIBACC when libcrypto.so.3 cannot be loaded. */
+/* -ENOENT or -ENOSYS when libcrypto.so.3 cannot be loaded. */
 int rq_sha256_new(rq_sha256 **ret);
 void rq_sha256_update(rq_sha256 *h, const void *buf, size_t len);
 /* Writes "sha256:<hex>" into out (RQ_DIGEST_STR_LEN bytes). The context may not be updated

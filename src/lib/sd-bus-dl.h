@@ -9,6 +9,7 @@
 
 #include <systemd/sd-bus.h>
 
+#include "lib/dl.h"
 #include "lib/error.h"
 
 #define RQ_SDBUS_SYMBOLS(X)                                                                        \
@@ -38,9 +39,7 @@
         X(sd_bus_wait)
 
 typedef struct rq_sdbus {
-#define RQ_SDBUS_FIELD(name) __typeof__(name) *name;
-        RQ_SDBUS_SYMBOLS(RQ_SDBUS_FIELD)
-#undef RQ_SDBUS_FIELD
+        RQ_SDBUS_SYMBOLS(RQ_DL_FIELD)
 } rq_sdbus;
 
 extern rq_sdbus rq_sdbus_fn;
