@@ -443,8 +443,11 @@ int rq_busybox_layer_write(int out_fd, const char *busybox_path, rq_busybox_info
                                 cmp_str) != NULL;
 
         _cleanup_(rq_sha256_freep) rq_sha256 *hash = NULL;
-        if (rq_sha256_new(&hash) < 0)
-                return rq_error_set(reterr, ENOMEM, "write the busybox layer");
+        int hr = rq_sha256_new(&hash);
+        if (hr < 0)
+                return rq_error_set(reterr, hr,
+                                    "write the busybox layer: start its SHA-256 "
+                                    "digest (libcrypto)");
         tar_sink sink = { .fd = out_fd, .hash = hash };
         _cleanup_(archive_freep) struct archive *a = archive_write_new();
         _cleanup_(archive_entry_freep) struct archive_entry *e = archive_entry_new();

@@ -155,8 +155,10 @@ static int run_texts(rq_db *db, const char *sql, const char *what, rq_error **re
         return step_done(db, s, what, reterr);
 }
 
-/* 1 when the query with n text arguments yields a row, 0 when not. */
-static int exists_texts(rq_db *db, const char *sql, rq_error **reterr, size_t n, const char **v)
+/* Prepare sql, bind n texts, step once: 0 with the first row's statement in *ret, -ENOENT when
+ * there is no row. */
+static int query_row(rq_db *db, const char *sql, size_t n, const char **v, const char *what,
+                     sqlite3_stmt **ret, rq_error **reterr)
 {
         _cleanup_stmt_ sqlite3_stmt *s = NULL;
         int r = prepare(db, sql, &s, reterr);
@@ -166,11 +168,20 @@ static int exists_texts(rq_db *db, const char *sql, rq_error **reterr, size_t n,
         if (r < 0)
                 return r;
         int rc = sqlite3_step(s);
-        if (rc == SQLITE_ROW)
-                return 1;
         if (rc == SQLITE_DONE)
-                return 0;
-        return db_fail(db, reterr, "query");
+                return -ENOENT;
+        if (rc != SQLITE_ROW)
+                return db_fail(db, reterr, what);
+        *ret = TAKE_PTR(s);
+        return 0;
+}
+
+/* 1 when the query with n text arguments yields a row, 0 when not. */
+static int exists_texts(rq_db *db, const char *sql, rq_error **reterr, size_t n, const char **v)
+{
+        _cleanup_stmt_ sqlite3_stmt *s = NULL;
+        int r = query_row(db, sql, n, v, "query", &s, reterr);
+        return r == -ENOENT ? 0 : r < 0 ? r : 1;
 }
 
 int rq_db_open(const char *path, rq_db **ret, rq_error **reterr)
@@ -452,37 +463,34 @@ int rq_db_images_list(rq_db *db, rq_db_image **ret, size_t *ret_n, rq_error **re
 int rq_db_image_get(rq_db *db, const char *id, rq_db_image *ret, rq_error **reterr)
 {
         _cleanup_stmt_ sqlite3_stmt *s = NULL;
-        int r = prepare(db,
-                        "SELECT " IMAGE_COLUMNS " FROM images WHERE id = ?1 OR id ="
-                        " (SELECT image_id FROM names WHERE name = ?1)",
-                        &s, reterr);
+        const char *v[] = { id };
+        int r = query_row(db,
+                          "SELECT " IMAGE_COLUMNS " FROM images WHERE id = ?1 OR id ="
+                          " (SELECT image_id FROM names WHERE name = ?1)",
+                          1, v, "look up image", &s, reterr);
         if (r < 0)
                 return r;
-        sqlite3_bind_text(s, 1, id, -1, SQLITE_TRANSIENT);
-        int rc = sqlite3_step(s);
-        if (rc == SQLITE_DONE)
-                return -ENOENT;
-        if (rc != SQLITE_ROW)
-                return db_fail(db, reterr, "look up image");
         r = image_from_row(db, s, ret, reterr);
         if (r < 0)
                 rq_db_image_done(ret);
         return r;
 }
 
+int rq_db_image_exists(rq_db *db, const char *id, rq_error **reterr)
+{
+        const char *v[] = { id };
+        return exists_texts(db, "SELECT 1 FROM images WHERE id = ?", reterr, 1, v);
+}
+
 int rq_db_name_lookup(rq_db *db, const char *name, char ret_id[RQ_DIGEST_HEX_LEN + 1],
                       rq_error **reterr)
 {
         _cleanup_stmt_ sqlite3_stmt *s = NULL;
-        int r = prepare(db, "SELECT image_id FROM names WHERE name = ?", &s, reterr);
+        const char *v[] = { name };
+        int r = query_row(db, "SELECT image_id FROM names WHERE name = ?", 1, v,
+                          "look up image name", &s, reterr);
         if (r < 0)
                 return r;
-        sqlite3_bind_text(s, 1, name, -1, SQLITE_TRANSIENT);
-        int rc = sqlite3_step(s);
-        if (rc == SQLITE_DONE)
-                return -ENOENT;
-        if (rc != SQLITE_ROW)
-                return db_fail(db, reterr, "look up image name");
         col_copy(s, 0, ret_id, RQ_DIGEST_HEX_LEN + 1);
         return 0;
 }
@@ -571,22 +579,14 @@ int rq_db_layer_blob_get(rq_db *db, const char *diff_id, const char *blob_digest
                          rq_error **reterr)
 {
         _cleanup_stmt_ sqlite3_stmt *s = NULL;
-        int r = prepare(db,
-                        "SELECT il.blob_size, il.media_type, l.size FROM image_layers il"
-                        " JOIN layers l ON l.diff_id = il.diff_id"
-                        " WHERE il.diff_id = ? AND il.blob_digest = ? LIMIT 1",
-                        &s, reterr);
-        if (r < 0)
-                return r;
         const char *v[] = { diff_id, blob_digest };
-        r = bind_texts(db, s, reterr, 2, v);
+        int r = query_row(db,
+                          "SELECT il.blob_size, il.media_type, l.size FROM image_layers il"
+                          " JOIN layers l ON l.diff_id = il.diff_id"
+                          " WHERE il.diff_id = ? AND il.blob_digest = ? LIMIT 1",
+                          2, v, "look up layer", &s, reterr);
         if (r < 0)
                 return r;
-        int rc = sqlite3_step(s);
-        if (rc == SQLITE_DONE)
-                return -ENOENT;
-        if (rc != SQLITE_ROW)
-                return db_fail(db, reterr, "look up layer");
         memset(ret, 0, sizeof(*ret));
         snprintf(ret->diff_id, sizeof(ret->diff_id), "%s", diff_id);
         snprintf(ret->blob_digest, sizeof(ret->blob_digest), "%s", blob_digest);

@@ -64,6 +64,8 @@ int rq_db_image_delete(rq_db *db, const char *id, rq_error **reterr);
 int rq_db_images_list(rq_db *db, rq_db_image **ret, size_t *ret_n, rq_error **reterr);
 /* Look up by exact id, then by name; -ENOENT if neither. */
 int rq_db_image_get(rq_db *db, const char *id, rq_db_image *ret, rq_error **reterr);
+/* 1 when an image with this exact id exists, else 0. */
+int rq_db_image_exists(rq_db *db, const char *id, rq_error **reterr);
 /* The image id a name points at, -ENOENT if none. */
 int rq_db_name_lookup(rq_db *db, const char *name, char ret_id[RQ_DIGEST_HEX_LEN + 1],
                       rq_error **reterr);

@@ -84,8 +84,15 @@ static int mount_one(rq_store *s, const rq_db_image *img, rq_error **reterr)
         for (size_t i = 0; i < img->n_layers; i++)
                 free(lowers[i]);
         free(lowers);
-        if (r < 0)
+        if (r < 0) {
+                /* Leave no empty mount point behind. */
+                _cleanup_free_ char *dir = strprintf("%s/image-mounts", s->runroot);
+                _cleanup_close_ int fd =
+                        dir ? open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -EBADF;
+                if (fd >= 0)
+                        (void)rm_rf_at(fd, img->id);
                 return rq_error_wrap(reterr, "mount image %.12s on %s", img->id, target);
+        }
         puts(target);
         return 0;
 }

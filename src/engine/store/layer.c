@@ -699,14 +699,18 @@ static int layer_unpack(int in_fd, rq_layer_read_fn read_fn, void *read_ud, int 
         s->read_fn = read_fn;
         s->read_ud = read_ud;
         s->tee_fd = blob_out_fd;
-        if (rq_sha256_new(&s->blob_hash) < 0 || rq_sha256_new(&s->diff_hash) < 0)
-                return rq_error_set(reterr, ENOMEM, "unpack layer");
+        int r = rq_sha256_new(&s->blob_hash);
+        if (r >= 0)
+                r = rq_sha256_new(&s->diff_hash);
+        if (r < 0)
+                return rq_error_set(reterr, r,
+                                    "unpack layer: start the SHA-256 digests (libcrypto)");
         u.ctx.dest_fd = openat(dest_dirfd, ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
         if (u.ctx.dest_fd < 0)
                 return rq_error_set(reterr, errno, "unpack layer: open the layer directory");
 
         _cleanup_(archive_freep) struct archive *outer = NULL;
-        int r = open_outer(s, &outer, reterr);
+        r = open_outer(s, &outer, reterr);
         if (r < 0)
                 return r;
         info.compression = compression_of(outer);

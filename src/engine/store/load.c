@@ -428,39 +428,14 @@ static int plan_config(image_plan *p, rq_error **reterr)
         return 0;
 }
 
-static const char *media_type_for(const char *given, rq_layer_compression compression)
-{
-        if (given)
-                return given;
-        switch (compression) {
-        case RQ_LAYER_COMPRESSION_GZIP:
-                return "application/vnd.oci.image.layer.v1.tar+gzip";
-        case RQ_LAYER_COMPRESSION_ZSTD:
-                return "application/vnd.oci.image.layer.v1.tar+zstd";
-        case RQ_LAYER_COMPRESSION_XZ:
-        case RQ_LAYER_COMPRESSION_BZIP2:
-                /* No OCI media type exists for these; docker-archive layers only. */
-        default:
-                return "application/vnd.oci.image.layer.v1.tar";
-        }
-}
-
 /* Stream one layer from the source into a new layer directory (or only verify and store its
  * blob when that layer exists already). lowers: fds of the layers below, topmost first. */
 static int load_layer(rq_store *s, source *src, const layer_plan *lp, const int *lowers,
                       size_t n_lowers, const rq_load_opts *o, rq_db_layer *ret, rq_error **reterr)
 {
         char tmp_name[32];
-        _cleanup_close_ int tmp_fd = -EBADF, diff_fd = -EBADF, blob_fd = -EBADF;
-        int r = rq_store_tmpdir(s, tmp_name, &tmp_fd, reterr);
-        if (r < 0)
-                return r;
-        if (mkdirat(tmp_fd, "diff", 0755) < 0)
-                return rq_error_set(reterr, errno, "create a layer directory in %s/tmp", s->root);
-        diff_fd = openat(tmp_fd, "diff", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (diff_fd < 0)
-                return rq_error_set(reterr, errno, "open a layer directory in %s/tmp", s->root);
-        r = rq_store_blob_tmpfile(s, &blob_fd, reterr);
+        _cleanup_close_ int diff_fd = -EBADF, blob_fd = -EBADF;
+        int r = rq_store_layer_begin(s, tmp_name, &diff_fd, &blob_fd, reterr);
         if (r < 0)
                 return r;
 
@@ -512,8 +487,8 @@ static int load_layer(rq_store *s, source *src, const layer_plan *lp, const int 
         in->progress = pr;
 
         rq_layer_info info = {};
-        r = rq_layer_unpack_reader(layer_read, in, diff_fd, lowers, n_lowers, blob_fd,
-                                   s->rootless ? RQ_LAYER_ROOTLESS : 0, &info, reterr);
+        r = rq_layer_unpack_reader(layer_read, in, diff_fd, lowers, n_lowers, blob_fd, 0, &info,
+                                   reterr);
         if (r < 0)
                 return rq_error_wrap(reterr, "layer %s", lp->blob_name);
         if (!streq(info.diff_id, lp->diff_id))
@@ -528,20 +503,7 @@ static int load_layer(rq_store *s, source *src, const layer_plan *lp, const int 
                                           lp->blob_digest, info.digest);
         rq_progress_done(pr);
 
-        r = rq_store_blob_commit(s, blob_fd, info.digest, reterr);
-        if (r < 0)
-                return r;
-        r = rq_store_layer_adopt(s, tmp_name, lp->diff_id, reterr);
-        if (r < 0 && r != -EEXIST)
-                return r;
-        *ret = (rq_db_layer){ .blob_size = (int64_t)info.blob_size,
-                              .size = (int64_t)info.unpacked_size };
-        snprintf(ret->diff_id, sizeof(ret->diff_id), "%s", lp->diff_id);
-        snprintf(ret->blob_digest, sizeof(ret->blob_digest), "%s", info.digest);
-        ret->media_type = strdup(media_type_for(lp->media_type, info.compression));
-        if (!ret->media_type)
-                return rq_error_set(reterr, ENOMEM, "load layer");
-        return 0;
+        return rq_store_layer_finish(s, tmp_name, blob_fd, &info, lp->media_type, ret, reterr);
 }
 
 static void close_fds(int *fds, size_t n)
@@ -610,7 +572,7 @@ static int load_image(rq_store *s, source *src, image_plan *p, const rq_load_opt
 
         const char *id = exists ? known.id : NULL;
         r = rq_store_record_image(s, p->config, p->config_len, p->manifest, p->manifest_len,
-                                  exists ? NULL : &img, p->names, reterr);
+                                  exists ? NULL : &img, p->names, NULL, reterr);
         if (r < 0)
                 return r;
         if (o->loaded)

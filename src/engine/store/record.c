@@ -40,13 +40,22 @@ static int make_manifest(rq_store *s, const rq_db_image *img, size_t config_len,
 }
 
 int rq_store_record_image(rq_store *s, const char *config, size_t config_len, const char *manifest,
-                          size_t manifest_len, rq_db_image *img, char *const *names,
+                          size_t manifest_len, rq_db_image *img, char *const *names, char *ret_id,
                           rq_error **reterr)
 {
         char config_digest[RQ_DIGEST_STR_LEN];
         int r = rq_sha256_buf(config, config_len, config_digest);
         if (r < 0)
                 return rq_error_set(reterr, r, "digest the image config");
+        const char *id = rq_digest_hex(config_digest);
+        if (img) {
+                /* The same image again (busybox from the same binary): only names change. */
+                r = rq_db_image_exists(s->db, id, reterr);
+                if (r < 0)
+                        return r;
+                if (r > 0)
+                        img = NULL;
+        }
         if (img) {
                 json_error_t jerr;
                 _cleanup_(json_decrefp) json_t *cj = json_loadb(config, config_len, 0, &jerr);
@@ -72,7 +81,6 @@ int rq_store_record_image(rq_store *s, const char *config, size_t config_len, co
                 if (!img->arch || !img->os)
                         return rq_error_set(reterr, ENOMEM, "record image");
         }
-        const char *id = rq_digest_hex(config_digest);
         r = rq_db_begin(s->db, reterr);
         if (r < 0)
                 return r;
@@ -87,32 +95,76 @@ int rq_store_record_image(rq_store *s, const char *config, size_t config_len, co
                 return rq_error_wrap(reterr, "record image %.12s", id);
         }
         rq_store_mark_clean(s);
+        if (ret_id)
+                snprintf(ret_id, RQ_DIGEST_HEX_LEN + 1, "%s", id);
         return 0;
+}
+
+const char *rq_layer_media_type(rq_layer_compression c)
+{
+        switch (c) {
+        case RQ_LAYER_COMPRESSION_GZIP:
+                return RQ_MT_OCI_LAYER "+gzip";
+        case RQ_LAYER_COMPRESSION_ZSTD:
+                return RQ_MT_OCI_LAYER "+zstd";
+        default:
+                /* xz and bzip2 have no OCI media type: only docker-archives carry them. */
+                return RQ_MT_OCI_LAYER;
+        }
+}
+
+int rq_store_layer_begin(rq_store *s, char ret_tmp[32], int *ret_diff_fd, int *ret_blob_fd,
+                         rq_error **reterr)
+{
+        _cleanup_close_ int tmp_fd = -EBADF, diff_fd = -EBADF, blob_fd = -EBADF;
+        int r = rq_store_tmpdir(s, ret_tmp, &tmp_fd, reterr);
+        if (r < 0)
+                return r;
+        if (mkdirat(tmp_fd, "diff", 0755) < 0)
+                return rq_error_set(reterr, errno, "create %s/%s/diff", s->root, ret_tmp);
+        diff_fd = openat(tmp_fd, "diff", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (diff_fd < 0)
+                return rq_error_set(reterr, errno, "open %s/%s/diff", s->root, ret_tmp);
+        r = rq_store_blob_tmpfile(s, &blob_fd, reterr);
+        if (r < 0)
+                return r;
+        *ret_diff_fd = TAKE_FD(diff_fd);
+        *ret_blob_fd = TAKE_FD(blob_fd);
+        return 0;
+}
+
+int rq_store_layer_finish(rq_store *s, const char *tmp, int blob_fd, const rq_layer_info *info,
+                          const char *media_type, rq_db_layer *ret, rq_error **reterr)
+{
+        int r = rq_store_blob_commit(s, blob_fd, info->digest, reterr);
+        if (r < 0)
+                return r;
+        /* -EEXIST: the layer is there already (another image's); this copy stays in tmp/. */
+        r = rq_store_layer_adopt(s, tmp, info->diff_id, reterr);
+        if (r < 0 && r != -EEXIST)
+                return r;
+        *ret = (rq_db_layer){ .blob_size = (int64_t)info->blob_size,
+                              .size = (int64_t)info->unpacked_size,
+                              .media_type = strdup(
+                                      media_type ?: rq_layer_media_type(info->compression)) };
+        snprintf(ret->diff_id, sizeof(ret->diff_id), "%s", info->diff_id);
+        snprintf(ret->blob_digest, sizeof(ret->blob_digest), "%s", info->digest);
+        return ret->media_type ? 0 : rq_error_set(reterr, ENOMEM, "record layer %s", info->diff_id);
 }
 
 int rq_store_add_layer_image(rq_store *s, int fd, rq_config_maker make_config, void *userdata,
                              char *const *names, char *ret_id, rq_error **reterr)
 {
-        int k = rq_store_check_unpack(s, reterr);
-        if (k < 0)
-                return k;
-        char tmp_name[32];
-        _cleanup_close_ int tmp_fd = -EBADF, diff_fd = -EBADF, blob_fd = -EBADF;
-        int r = rq_store_tmpdir(s, tmp_name, &tmp_fd, reterr);
+        int r = rq_store_check_unpack(s, reterr);
         if (r < 0)
                 return r;
-        if (mkdirat(tmp_fd, "diff", 0755) < 0)
-                return rq_error_set(reterr, errno, "create a layer directory in %s/tmp", s->root);
-        diff_fd = openat(tmp_fd, "diff", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (diff_fd < 0)
-                return rq_error_set(reterr, errno, "open a layer directory in %s/tmp", s->root);
-        r = rq_store_blob_tmpfile(s, &blob_fd, reterr);
+        char tmp[32];
+        _cleanup_close_ int diff_fd = -EBADF, blob_fd = -EBADF;
+        r = rq_store_layer_begin(s, tmp, &diff_fd, &blob_fd, reterr);
         if (r < 0)
                 return r;
         rq_layer_info info = {};
-        r = rq_layer_unpack(fd, diff_fd, NULL, 0, blob_fd,
-                            s->rootless ? RQ_LAYER_ROOTLESS | RQ_LAYER_IGNORE_CHOWN_ERRORS : 0,
-                            &info, reterr);
+        r = rq_layer_unpack(fd, diff_fd, NULL, 0, blob_fd, 0, &info, reterr);
         if (r < 0)
                 return r;
 
@@ -121,40 +173,14 @@ int rq_store_add_layer_image(rq_store *s, int fd, rq_config_maker make_config, v
         if (!config)
                 return rq_error_set(reterr, ENOMEM, "make the image config");
 
-        r = rq_store_blob_commit(s, blob_fd, info.digest, reterr);
+        rq_db_layer layer = {};
+        r = rq_store_layer_finish(s, tmp, blob_fd, &info, NULL, &layer, reterr);
         if (r < 0)
                 return r;
-        r = rq_store_layer_adopt(s, tmp_name, info.diff_id, reterr);
-        if (r < 0 && r != -EEXIST)
-                return r;
-
-        /* The same layer and config again (busybox from the same binary): only names change. */
-        char config_digest[RQ_DIGEST_STR_LEN];
-        r = rq_sha256_buf(config, strlen(config), config_digest);
-        if (r < 0)
-                return rq_error_set(reterr, r, "digest the image config");
-        _cleanup_(rq_db_image_done) rq_db_image known = {};
-        r = rq_db_image_get(s->db, rq_digest_hex(config_digest), &known, reterr);
-        if (r < 0 && r != -ENOENT)
-                return r;
-        bool exists = r >= 0;
-
-        rq_db_layer layer = { .blob_size = (int64_t)info.blob_size,
-                              .size = (int64_t)info.unpacked_size,
-                              .media_type = (char *)(info.compression == RQ_LAYER_COMPRESSION_GZIP
-                                                             ? RQ_MT_OCI_LAYER "+gzip"
-                                                     : info.compression == RQ_LAYER_COMPRESSION_ZSTD
-                                                             ? RQ_MT_OCI_LAYER "+zstd"
-                                                             : RQ_MT_OCI_LAYER) };
-        snprintf(layer.diff_id, sizeof(layer.diff_id), "%s", info.diff_id);
-        snprintf(layer.blob_digest, sizeof(layer.blob_digest), "%s", info.digest);
         rq_db_image img = { .layers = &layer, .n_layers = 1, .size = layer.size };
-        r = rq_store_record_image(s, config, strlen(config), NULL, 0, exists ? NULL : &img, names,
-                                  reterr);
+        r = rq_store_record_image(s, config, strlen(config), NULL, 0, &img, names, ret_id, reterr);
+        free(layer.media_type);
         free(img.arch);
         free(img.os);
-        if (r < 0)
-                return r;
-        snprintf(ret_id, RQ_DIGEST_HEX_LEN + 1, "%s", rq_digest_hex(config_digest));
-        return 0;
+        return r;
 }
